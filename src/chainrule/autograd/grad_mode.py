@@ -1,0 +1,112 @@
+"""Switching graph recording on and off: no_grad, enable_grad, set_grad_enabled, inference_mode.
+
+The mode is per thread, as in PyTorch. Each works as a context manager and as a decorator.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+
+
+class _GradState(threading.local):
+    enabled = True  # class attribute: the default every new thread starts from
+    anomaly = False
+
+
+_state = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations on tensors that require grad are being recorded."""
+    return _state.enabled
+
+
+class _GradModeContext:
+    """A context manager that sets the grad mode on entry and restores it on exit."""
+
+    _enabled = True
+
+    def __enter__(self) -> None:
+        self._prev = _state.enabled
+        _state.enabled = self._enabled
+
+    def __exit__(self, *exc) -> None:
+        _state.enabled = self._prev
+
+    def __call__(self, func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_GradModeContext):
+    """Stop recording: results of operations inside do not require grad.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.ones(2, requires_grad=True)
+        >>> with chainrule.no_grad():
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
+    """
+
+    _enabled = False
+
+
+class enable_grad(_GradModeContext):
+    """Record operations again, inside a ``no_grad`` block."""
+
+    _enabled = True
+
+
+class inference_mode(_GradModeContext):
+    """Like ``no_grad`` (chainrule has no separate inference tensors). ``mode=False`` is a no-op."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self._enabled = not mode
+
+    def __call__(self, func: Callable) -> Callable:
+        mode = not self._enabled
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with inference_mode(mode):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+class set_grad_enabled(_GradModeContext):
+    """Set recording on or off. Takes effect at once, so it also works as a plain call.
+
+    Example:
+        >>> import chainrule
+        >>> with chainrule.set_grad_enabled(False):
+        ...     chainrule.is_grad_enabled()
+        False
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self._prev = _state.enabled
+        self._enabled = bool(mode)
+        _state.enabled = self._enabled
+
+    def __enter__(self) -> None:
+        pass
+
+    def __call__(self, func: Callable) -> Callable:
+        _state.enabled = self._prev  # used as a decorator: undo the immediate switch
+        mode = self._enabled
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+
+        return wrapper

@@ -1,0 +1,309 @@
+"""Arithmetic: + - * / // % ** and negation, dtype casts, and PyTorch's type promotion.
+
+Binary ops broadcast like NumPy; their rules return gradients in the broadcast shape and the
+engine sums them back to each input's shape.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..dtype import DType, as_numpy_dtype, result_type
+from ..errors import DTypeError, ShapeError
+from ..tensor import Tensor, _wrap
+
+TensorLike = Tensor | float | int | bool
+
+__all__ = ["add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "pow",
+           "neg", "to_dtype"]
+
+
+def promote(*operands: TensorLike) -> tuple[Tensor, ...]:
+    """Operands as Tensors of one dtype, chosen by PyTorch's promotion rules.
+
+    A Python scalar becomes a 0-d constant; a tensor of another dtype goes through a
+    (differentiable) cast.
+    """
+    dtype = result_type(*operands)
+    out = []
+    for x in operands:
+        if isinstance(x, Tensor):
+            out.append(x if x.data.dtype == dtype else to_dtype(x, dtype))
+        else:
+            out.append(_wrap(np.asarray(x, dtype=dtype)))
+    return tuple(out)
+
+
+def float_operand(x: Tensor) -> Tensor:
+    """An integer or bool tensor cast to float32, for ops that only exist on floats (exp, /)."""
+    return x if x.data.dtype.kind == "f" else to_dtype(x, np.dtype(np.float32))
+
+
+def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """The broadcast shape, or a ShapeError naming `op` and every shape."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = " and ".join(str(tuple(s)) for s in shapes)
+        raise ShapeError(f"{op}: shapes {listed} cannot be broadcast together (each dimension "
+                         f"must match or be 1, aligned from the right)") from None
+
+
+def _binary(op: str, fn, x: TensorLike, y: TensorLike) -> Tensor:
+    x, y = promote(x, y)
+    if x.data.shape != y.data.shape:
+        broadcast_shapes(op, x.data.shape, y.data.shape)
+    return fn.apply(x, y)
+
+
+class Cast(Function):
+    """out = x converted to another dtype; the gradient is converted back."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.input_dtype = x.data.dtype
+        return x.data.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return to_dtype(grad, ctx.input_dtype), None
+
+
+def to_dtype(input: Tensor, dtype: DType | np.dtype | type | str) -> Tensor:
+    """``input`` converted to ``dtype`` (a new tensor; the same one if nothing changes)."""
+    dtype = as_numpy_dtype(dtype)
+    if input.data.dtype == dtype:
+        return input
+    return Cast.apply(input, dtype)
+
+
+class Add(Function):
+    """out = x + y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x.data + y.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+def add(input: TensorLike, other: TensorLike, *, alpha: float = 1) -> Tensor:
+    """``input + alpha * other``, broadcasting.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.add(chainrule.tensor([1.0, 2.0]), 1)
+        tensor([2., 3.])
+    """
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary("add", Add, input, other)
+
+
+class Sub(Function):
+    """out = x - y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x.data - y.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+def sub(input: TensorLike, other: TensorLike, *, alpha: float = 1) -> Tensor:
+    """``input - alpha * other``, broadcasting."""
+    if alpha != 1:
+        other = mul(other, alpha)
+    return _binary("sub", Sub, input, other)
+
+
+class Mul(Function):
+    """out = x * y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        # Save only what the rule will read: x is needed for grad_y, y for grad_x.
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              y if ctx.needs_input_grad[0] else None)
+        return x.data * y.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        grad_x = grad * y if ctx.needs_input_grad[0] else None  # d(xy)/dx = y
+        grad_y = grad * x if ctx.needs_input_grad[1] else None  # d(xy)/dy = x
+        return grad_x, grad_y
+
+
+def mul(input: TensorLike, other: TensorLike) -> Tensor:
+    """Elementwise product, broadcasting like NumPy. Same as ``input * other``."""
+    return _binary("mul", Mul, input, other)
+
+
+class Div(Function):
+    """out = x / y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)
+        return x.data / y.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        grad_x = grad / y if ctx.needs_input_grad[0] else None  # d(x/y)/dx = 1/y
+        grad_y = -grad * x / (y * y) if ctx.needs_input_grad[1] else None  # d/dy = -x/y²
+        return grad_x, grad_y
+
+
+def div(input: TensorLike, other: TensorLike, *, rounding_mode: str | None = None) -> Tensor:
+    """True division (integers give float32), or ``rounding_mode`` "floor" / "trunc"."""
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        return _binary("div", TruncDiv, input, other)
+    if rounding_mode is not None:
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', "
+                         f"got {rounding_mode!r}")
+    x, y = promote(input, other)
+    if x.data.dtype.kind != "f":
+        x, y = float_operand(x), float_operand(y)
+    if x.data.shape != y.data.shape:
+        broadcast_shapes("div", x.data.shape, y.data.shape)
+    return Div.apply(x, y)
+
+
+true_divide = div
+
+
+class FloorDiv(Function):
+    """out = floor(x / y); piecewise constant, so its gradient is zero."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return np.floor_divide(x.data, y.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0, grad * 0
+
+
+class TruncDiv(Function):
+    """out = trunc(x / y); piecewise constant, so its gradient is zero."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = np.trunc(x.data / y.data)
+        return out if x.data.dtype.kind == "f" else out.astype(x.data.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 0, grad * 0
+
+
+def floor_divide(input: TensorLike, other: TensorLike) -> Tensor:
+    """``input // other``, rounding toward minus infinity as Python does."""
+    return _binary("floor_divide", FloorDiv, input, other)
+
+
+class Remainder(Function):
+    """out = x - floor(x / y) * y, with the sign of y (Python's %)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              y if ctx.needs_input_grad[1] else None)
+        return np.remainder(x.data, y.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        grad_y = -grad * floor_divide(x, y) if ctx.needs_input_grad[1] else None
+        return grad, grad_y
+
+
+def remainder(input: TensorLike, other: TensorLike) -> Tensor:
+    """``input % other``, with the sign of the divisor as in Python."""
+    return _binary("remainder", Remainder, input, other)
+
+
+class Pow(Function):
+    """out = x ** y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = np.power(x.data, y.data)
+        ctx.save_for_backward(x, y, out if ctx.needs_input_grad[1] else None)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y, out = ctx.saved_tensors
+        grad_x = grad_y = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad * y * x ** (y - 1)  # d x^y/dx = y x^(y-1)
+        if ctx.needs_input_grad[1]:
+            # d x^y/dy = x^y log x; at x = 0 the limit is 0 (PyTorch's choice too).
+            from .comparison import where
+
+            safe_log = where(x > 0, x, 1.0).log()
+            grad_y = grad * out * safe_log
+        return grad_x, grad_y
+
+
+class PowScalar(Function):
+    """out = x ** c for a Python number c: no tensor for the exponent, one less op."""
+
+    @staticmethod
+    def forward(ctx, x, exponent):
+        ctx.save_for_backward(x)
+        ctx.exponent = exponent
+        return np.power(x.data, exponent)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        c = ctx.exponent
+        if c == 2:
+            return grad * 2 * x, None
+        return grad * c * x ** (c - 1), None  # d x^c = c x^(c-1)
+
+
+def pow(input: TensorLike, exponent: TensorLike) -> Tensor:
+    """``input ** exponent``; either may be a tensor. Integer tensors to negative integer
+    powers are refused, as in PyTorch."""
+    if isinstance(input, Tensor) and isinstance(exponent, (int, float)) and \
+            not isinstance(exponent, bool):
+        if input.data.dtype.kind != "f":
+            if isinstance(exponent, float):
+                input = float_operand(input)
+            elif exponent < 0:
+                raise DTypeError(f"pow: integers to negative integer powers are not allowed "
+                                 f"(input dtype {input.dtype}, exponent {exponent})")
+        return PowScalar.apply(input, exponent)
+    return _binary("pow", Pow, input, exponent)
+
+
+class Neg(Function):
+    """out = -x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        if x.data.dtype == np.bool_:
+            raise DTypeError("neg: negation of a bool tensor is not supported; "
+                             "use logical_not (~) instead")
+        return np.negative(x.data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+def neg(input: Tensor) -> Tensor:
+    """``-input``."""
+    return Neg.apply(input)

@@ -1,0 +1,3 @@
+"""In-place ops (being written)."""
+
+__all__: list[str] = []

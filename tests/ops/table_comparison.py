@@ -1,0 +1,3 @@
+"""Op table entries for ops/comparison.py (see tests/opinfo.py)."""
+
+OPS: list = []
