@@ -9,13 +9,15 @@ Example:
     tensor([2.])
 """
 
-from . import autograd, ops
+from . import autograd, ops, random
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtype import DType, bool_, float16, float32, float64, int32, int64, uint8
 from .errors import DTypeError, ShapeError
 from .factories import *  # noqa: F403
 from .factories import __all__ as _factories
 from .ops import *  # noqa: F403
+from .random import *  # noqa: F403
+from .random import __all__ as _random
 from .tensor import Tensor
 
 bool = bool_  # noqa: A001 - PyTorch's names for dtypes shadow Python's on purpose
@@ -27,4 +29,4 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "DType", "autograd", "ops", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "ShapeError", "DTypeError",
            "float16", "float32", "float64", "int32", "int64", "uint8", "bool",
-           "half", "float", "double", "int", "long", *_factories, *ops.__all__]
+           "half", "float", "double", "int", "long", *_factories, *_random, *ops.__all__]

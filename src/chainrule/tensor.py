@@ -783,16 +783,16 @@ class Tensor:
         return _ops.scatter_add_(self, dim, index, src)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
-        """See :func:`chainrule.uniform_`."""
-        return _ops.uniform_(self, a, b, generator=generator)
+        """See :func:`chainrule.random.uniform_`."""
+        return _random.uniform_(self, a, b, generator=generator)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
-        """See :func:`chainrule.normal_`."""
-        return _ops.normal_(self, mean, std, generator=generator)
+        """See :func:`chainrule.random.normal_`."""
+        return _random.normal_(self, mean, std, generator=generator)
 
     def bernoulli_(self, p: float = 0.5, *, generator=None) -> Tensor:
-        """See :func:`chainrule.bernoulli_`."""
-        return _ops.bernoulli_(self, p, generator=generator)
+        """See :func:`chainrule.random.bernoulli_`."""
+        return _random.bernoulli_(self, p, generator=generator)
 
     def __add__(self, other):
         return _ops.add(self, other)
@@ -950,3 +950,4 @@ def _format(t: Tensor) -> str:
 # Tensor exists; every method above looks `_ops` up when it is called.
 from . import autograd as _autograd  # noqa: E402
 from . import ops as _ops  # noqa: E402
+from . import random as _random  # noqa: E402

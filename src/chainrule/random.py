@@ -1,0 +1,3 @@
+"""Random numbers (being written)."""
+
+__all__: list[str] = []
