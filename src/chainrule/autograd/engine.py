@@ -53,7 +53,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                 if accumulate:
                     _accumulate(node, grads[0], create_graph, delivered)
                 continue
-            if any(g is not None for g in grads):
+            if grads[0] is not None or any(g is not None for g in grads):
                 _run_node(node, grads, deps, buffers, ready, retain_graph)
             else:
                 _release_children(node, deps, ready)
@@ -63,7 +63,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
 
 
 def _run_node(node, grads, deps, buffers, ready, retain_graph: bool) -> None:
-    if node._materialize:
+    if len(grads) > 1 and node._materialize:  # zeros for outputs that got no gradient
         grads = [g if g is not None else _wrap(np.zeros(shape, dtype))
                  for g, (shape, dtype, _) in zip(grads, node._output_meta)]
     out = node._fn.backward(node, *grads)
@@ -85,9 +85,13 @@ def _run_node(node, grads, deps, buffers, ready, retain_graph: bool) -> None:
                 grad = Tensor(np.asarray(grad))
             if grad.data.shape != shape:
                 grad = grad.sum_to_size(shape)
-            _add_to_buffer(buffers, child, nr, grad)
-        deps[child] -= 1
-        if deps[child] == 0:
+            slot = buffers.get(child)
+            if slot is None:
+                slot = buffers[child] = [None] * len(child._output_meta)
+            slot[nr] = grad if slot[nr] is None else slot[nr] + grad
+        count = deps[child] - 1
+        deps[child] = count
+        if count == 0:
             ready.append(child)
 
 

@@ -58,6 +58,9 @@ class _NoGradCtx:
 class FunctionCtx:
     """What forward and backward share, and the graph node (``grad_fn``) of the outputs."""
 
+    # Slots for what every node sets (faster than a dict); __dict__ for what forward adds.
+    __slots__ = ("_fn", "needs_input_grad", "next_functions", "_input_shapes", "_outputs",
+                 "_output_meta", "_output_vcs", "__dict__", "__weakref__")
     _released = False
     _to_save = ()
     _materialize = True
@@ -74,32 +77,48 @@ class FunctionCtx:
         ndarray comes back as a constant Tensor; ``None`` and numbers come back unchanged.
         """
         self._to_save = tensors
-        self._saved_versions = tuple(
-            (t._vc[0] if t._vc else 0) if isinstance(t, Tensor) else None for t in tensors)
+        versions = []
+        for t in tensors:
+            if isinstance(t, Tensor):
+                vc = t._vc
+                versions.append(vc[0] if vc else 0)
+            else:
+                versions.append(None)
+        self._saved_versions = versions
 
     @property
     def saved_tensors(self) -> tuple:
         if self._released:
             raise RuntimeError(_FREED)
-        return tuple(self._unpack(item, version)
-                     for item, version in zip(self._to_save, self._saved_versions))
+        user_fn = not self._fn._numpy_forward  # only a user forward returns Tensors
+        result = []
+        for item, version in zip(self._to_save, self._saved_versions):
+            if item is None:
+                result.append(None)
+            elif isinstance(item, Tensor) and not (user_fn and self._is_output(item)):
+                vc = item._vc
+                if (vc[0] if vc else 0) != version:
+                    raise RuntimeError(
+                        f"one of the variables needed for gradient computation has been "
+                        f"modified by an inplace operation: a tensor of shape "
+                        f"{tuple(item.shape)} saved by {self.name()} was modified in place "
+                        f"(version {vc[0]}, expected {version}); use out-of-place ops or "
+                        f".clone() before modifying")
+                result.append(item)
+            else:
+                result.append(self._unpack_other(item))
+        return tuple(result)
 
-    def _unpack(self, item, version):
-        outputs = self._outputs
-        for nr, out in enumerate(outputs):
+    def _is_output(self, item) -> bool:
+        return any(item is out for out in self._outputs)
+
+    def _unpack_other(self, item):
+        """An output (linked to this node), another array (a constant) or a plain value."""
+        for nr, out in enumerate(self._outputs):
             if item is out:
                 return self._saved_output(nr)
-        if isinstance(item, Tensor):
-            current = item._vc[0] if item._vc else 0
-            if current != version:
-                raise RuntimeError(
-                    f"one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: a tensor of shape {tuple(item.shape)} saved by "
-                    f"{self.name()} was modified in place (version {current}, expected "
-                    f"{version}); use out-of-place ops or .clone() before modifying")
-            return item
         if isinstance(item, np.ndarray):
-            return Tensor(item)
+            return _wrap(item)
         return item
 
     def _saved_output(self, nr: int) -> Tensor:
@@ -216,11 +235,13 @@ class Function:
     """
 
     _backward_name = "FunctionBackward"
+    _numpy_forward = False  # True for chainrule's own ops: forward never touches Tensor ops
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        suffix = "Backward0" if cls.__module__.startswith("chainrule.") else "Backward"
-        cls._backward_name = cls.__name__ + suffix
+        internal = cls.__module__.startswith("chainrule.")
+        cls._backward_name = cls.__name__ + ("Backward0" if internal else "Backward")
+        cls._numpy_forward = internal
 
     @staticmethod
     def forward(ctx, *args):
@@ -234,58 +255,83 @@ class Function:
     def apply(cls, *args):
         """Run forward on ``args`` and, if any input requires grad, record the graph node."""
         if _state.enabled:
-            needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-            if True in needs:
-                return cls._apply_recorded(args, needs)
-        _state.enabled, enabled = False, _state.enabled
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    return cls._apply_recorded(args)
+            if not cls._numpy_forward:
+                return cls._apply_user_unrecorded(args)
+        out = cls.forward(_NoGradCtx(), *args)
+        if type(out) is tuple:
+            return tuple(_wrap(_as_array(o)) for o in out)
+        return _wrap(out if type(out) is np.ndarray else _as_array(out))
+
+    @classmethod
+    def _apply_user_unrecorded(cls, args):
+        _state.enabled = False  # a user forward computing with Tensors must not record
         try:
             out = cls.forward(_NoGradCtx(), *args)
         finally:
-            _state.enabled = enabled
+            _state.enabled = True
         if type(out) is tuple:
             return tuple(_wrap(_as_array(o)) for o in out)
         return _wrap(_as_array(out))
 
     @classmethod
-    def _apply_recorded(cls, args, needs):
+    def _apply_recorded(cls, args):
         ctx = FunctionCtx()
         ctx._fn = cls
-        ctx.needs_input_grad = needs
-        _state.enabled = False  # a user forward computing with Tensors must not record
-        try:
-            raw = cls.forward(ctx, *args)
-        finally:
-            _state.enabled = True
-        edges, shapes = [], []
-        for a, need in zip(args, needs):
-            if need:
+        edges, shapes, needs = [], [], []
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad:
                 fn = a.grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else (grad_accumulator(a), 0))
+                if fn is not None:
+                    edges.append((fn, a._output_nr))
+                else:
+                    acc = a._grad_acc
+                    edges.append((acc if acc is not None else grad_accumulator(a), 0))
                 shapes.append(a.data.shape)
+                needs.append(True)
             else:
-                edges.append((None, 0))
+                edges.append(_NO_EDGE)
                 shapes.append(None)
+                needs.append(False)
+        ctx.needs_input_grad = tuple(needs)
+        if cls._numpy_forward:
+            raw = cls.forward(ctx, *args)
+        else:
+            _state.enabled = False
+            try:
+                raw = cls.forward(ctx, *args)
+            finally:
+                _state.enabled = True
         ctx.next_functions = tuple(edges)
         ctx._input_shapes = shapes
         if _state.anomaly:
             ctx._trace = traceback.format_stack()[:-2]
-        multiple = type(raw) is tuple
-        outs = raw if multiple else (raw,)
-        ctx._outputs = outs
+        if type(raw) is not tuple:  # the common case: one output
+            data = raw if type(raw) is np.ndarray else _as_array(raw)
+            differentiable = data.dtype.kind == "f" and not ctx._non_diff
+            ctx._outputs = (raw,)
+            ctx._output_meta = ((data.shape, data.dtype, differentiable),)
+            t = _wrap(data, differentiable, ctx if differentiable else None, 0)
+            ctx._output_vcs = (t._shared_version(),) if ctx._to_save else (None,)
+            return t
+        ctx._outputs = raw
         non_diff = ctx._non_diff
         results, meta, vcs = [], [], []
-        for nr, out in enumerate(outs):
+        for nr, out in enumerate(raw):
             data = _as_array(out)
             differentiable = data.dtype.kind == "f" and not any(out is n for n in non_diff)
             t = _wrap(data, differentiable, ctx if differentiable else None, nr)
             meta.append((data.shape, data.dtype, differentiable))
-            if ctx._to_save:
-                t._vc = [0]
-            vcs.append(t._vc)
+            vcs.append(t._shared_version() if ctx._to_save else None)
             results.append(t)
         ctx._output_meta = meta
         ctx._output_vcs = vcs
-        return tuple(results) if multiple else results[0]
+        return tuple(results)
+
+
+_NO_EDGE = (None, 0)
 
 
 def _as_array(out) -> np.ndarray:

@@ -51,10 +51,19 @@ def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def _binary(op: str, fn, x: TensorLike, y: TensorLike) -> Tensor:
-    x, y = promote(x, y)
-    if x.data.shape != y.data.shape:
-        broadcast_shapes(op, x.data.shape, y.data.shape)
-    return fn.apply(x, y)
+    """Promote, apply, and turn NumPy's broadcasting error into one that names `op`."""
+    tx, ty = type(x), type(y)
+    if tx is Tensor and ty is Tensor and x.data.dtype == y.data.dtype:
+        pass  # the common case, no promotion to do
+    elif tx is Tensor and (ty is float or ty is int) and x.data.dtype.kind == "f":
+        y = _wrap(np.array(y, dtype=x.data.dtype))  # a scalar never upcasts a float tensor
+    else:
+        x, y = promote(x, y)
+    try:
+        return fn.apply(x, y)
+    except ValueError:
+        broadcast_shapes(op, x.data.shape, y.data.shape)  # raises ShapeError if that was it
+        raise
 
 
 class Cast(Function):
@@ -170,12 +179,13 @@ def div(input: TensorLike, other: TensorLike, *, rounding_mode: str | None = Non
     if rounding_mode is not None:
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', "
                          f"got {rounding_mode!r}")
-    x, y = promote(input, other)
-    if x.data.dtype.kind != "f":
-        x, y = float_operand(x), float_operand(y)
-    if x.data.shape != y.data.shape:
-        broadcast_shapes("div", x.data.shape, y.data.shape)
-    return Div.apply(x, y)
+    if isinstance(input, Tensor) and input.data.dtype.kind != "f" and (
+            not isinstance(other, Tensor) or other.data.dtype.kind != "f"):
+        input = float_operand(input)  # true division of integers gives float32
+    elif not isinstance(input, Tensor) and isinstance(other, Tensor) and \
+            other.data.dtype.kind != "f":
+        other = float_operand(other)
+    return _binary("div", Div, input, other)
 
 
 true_divide = div
