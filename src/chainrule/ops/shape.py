@@ -525,23 +525,25 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         tensor([[0., 0., 1., 1.]])
     """
     tensors = _tensor_list("cat", tensors)
-    kept = [x for x in tensors if x.data.shape != (0,)] or tensors[:1]
-    for i, x in enumerate(kept):
+    for i, x in enumerate(tensors):
         if not x.data.ndim:
             raise ShapeError(
                 f"cat: zero-dimensional tensor (at position {i}) cannot be "
                 f"concatenated; use stack, or unsqueeze it first"
             )
-    first = kept[0].data.shape
+    first = next((x.data.shape for x in tensors if x.data.shape != (0,)), (0,))
     d = _dim("cat", dim, len(first))
-    for x in kept:
+    for i, x in enumerate(tensors):
         shape = x.data.shape
         if len(shape) != len(first) or shape[:d] != first[:d] or shape[d + 1 :] != first[d + 1 :]:
+            if shape == (0,):  # skipped for shape checks: joined as an empty slab
+                tensors[i] = _reshape(x, (*first[:d], 0, *first[d + 1 :]))
+                continue
             raise ShapeError(
                 f"cat: tensors must have the same shape except in dim {dim}, got "
                 f"shapes {_shapes(tensors)}"
             )
-    return Cat.apply(d, False, *kept)
+    return Cat.apply(d, False, *tensors)
 
 
 concat = concatenate = cat
