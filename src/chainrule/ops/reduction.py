@@ -460,7 +460,8 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
             m = _wrap(np.where(np.isinf(m.data), np.zeros_like(m.data), m.data))
     else:  # an empty sum: log(0) = -inf
         m = _wrap(np.zeros(kept_shape(shape, dims), dtype=input.data.dtype))
-    out = sum((input - m).exp(), dims, keepdim=True).log() + m
+    with np.errstate(divide="ignore"):  # log(0) = -inf: an empty or all -inf slice
+        out = sum((input - m).exp(), dims, keepdim=True).log() + m
     return out if keepdim else out.reshape(tuple(n for i, n in enumerate(shape) if i not in dims))
 
 
