@@ -159,7 +159,7 @@ def test_int64_plus_float16_gives_float16():
     assert out.dtype is chainrule.float16
 
 
-# -- promotion: a grid of cases against torch ---------------------------------------------------
+# -- promotion: a grid of cases against torch -----------------------------------------------------
 _NAMES = list(DTYPES)
 
 

@@ -25,7 +25,7 @@ def test_tensor_of_a_tensor_copies_and_drops_the_graph():
     assert not y.requires_grad and not np.shares_memory(x.data, y.data)
 
 
-# -- as_tensor and from_numpy ------------------------------------------------------------------
+# -- as_tensor and from_numpy ---------------------------------------------------------------------
 def test_as_tensor_shares_memory_with_an_ndarray_of_a_supported_dtype():
     a = np.arange(3.0)
     t = chainrule.as_tensor(a)
@@ -90,7 +90,7 @@ def test_from_numpy_refuses_a_list():
         chainrule.from_numpy([1.0])
 
 
-# -- zeros, ones, empty, full --------------------------------------------------------------------
+# -- zeros, ones, empty, full ---------------------------------------------------------------------
 @pytest.mark.parametrize("name, reference", [("zeros", np.zeros), ("ones", np.ones)])
 @pytest.mark.parametrize("size", [(), (3,), (2, 3), (0, 4), (2, 1, 3)])
 def test_zeros_and_ones_take_varargs_or_a_tuple(name, reference, size):
@@ -222,7 +222,7 @@ def test_arange_rejects_non_numbers():
         chainrule.arange(0, "5")
 
 
-# -- linspace, eye -----------------------------------------------------------------------------
+# -- linspace, eye --------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "args", [(0, 1, 5), (-2.5, 7.0, 11), (3, 3, 4), (0, 1, 1), (0, 1, 0), (10, 0, 6)], ids=str
 )

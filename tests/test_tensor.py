@@ -7,7 +7,7 @@ import chainrule
 from chainrule.errors import DTypeError, ShapeError
 
 
-# -- attributes ----------------------------------------------------------------------------------
+# -- attributes -----------------------------------------------------------------------------------
 def test_shape_ndim_dim_numel_and_size(rng):
     a = rng.standard_normal((2, 3, 4))
     t = chainrule.tensor(a)
@@ -54,7 +54,7 @@ def test_only_floating_tensors_may_require_grad(dtype):
     assert not t.requires_grad
 
 
-# -- conversions ---------------------------------------------------------------------------------
+# -- conversions ----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "data, expected, kind",
     [([2.5], 2.5, float), ([7], 7, int), ([True], True, bool), (4.0, 4.0, float)],
@@ -184,7 +184,7 @@ def test_T_and_mT_match_torch(rng):
     np.testing.assert_array_equal(chainrule.tensor(a).mT.data, torch.tensor(a).mT.numpy())
 
 
-# -- Python protocols ---------------------------------------------------------------------------
+# -- Python protocols -----------------------------------------------------------------------------
 def test_len_is_the_first_dimension():
     assert len(chainrule.zeros(4, 2)) == 4
 
@@ -226,7 +226,7 @@ def test_bool_of_other_sizes_is_ambiguous(data):
         bool(chainrule.tensor(data))
 
 
-# -- repr ---------------------------------------------------------------------------------------
+# -- repr -----------------------------------------------------------------------------------------
 def _repr_pairs(torch):
     """(chainrule tensor, torch tensor) built the same way."""
     x, tx = chainrule.tensor([1.0], requires_grad=True), torch.tensor([1.0], requires_grad=True)

@@ -642,5 +642,5 @@ def bernoulli_(
                 f"the tensor's shape {shape}"
             ) from None
     g = _numpy_generator("bernoulli_", generator)
-    values = _uniform(g, shape, np.dtype(np.float32)) < probs
+    values = (_uniform(g, shape, np.dtype(np.float32)) < probs).astype(tensor.data.dtype)
     return _write(tensor, values, Bernoulli)
