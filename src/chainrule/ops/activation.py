@@ -36,8 +36,8 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         e = np.exp(-np.abs(x.data))  # <= 1, so nothing overflows
-        out = np.where(x.data >= 0, 1, e) / (1 + e)  # 1/(1+e^-x) or e^x/(1+e^x)
-        out = out.astype(x.data.dtype, copy=False)
+        out = np.where(x.data >= 0, 1, e).astype(x.data.dtype, copy=False)
+        out /= 1 + e  # 1/(1+e^-x) or e^x/(1+e^x)
         ctx.save_for_backward(out)
         return out
 
@@ -63,7 +63,7 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x.data, 0)
+        out = np.asarray(np.maximum(x.data, 0))
         ctx.save_for_backward(out)
         return out
 

@@ -2,7 +2,9 @@
 
 Functions that only exist on floats (exp, log, sin, ...) turn integer and bool inputs into
 float32, as PyTorch does; abs, sign, clamp, rounding and square keep integer dtypes. Rules reuse
-the forward's result where the derivative is a function of it (exp, sqrt, tan, tanh, expm1).
+the forward's result where the derivative is a function of it (exp, sqrt, tan, tanh, expm1);
+such forwards wrap it in ``np.asarray``, since a ufunc given a 0-d array returns a NumPy scalar
+and a saved output must be an array.
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.exp(x.data)
+        out = np.asarray(np.exp(x.data))
         ctx.save_for_backward(out)
         return out
 
@@ -135,7 +137,7 @@ class Expm1(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.expm1(x.data)
+        out = np.asarray(np.expm1(x.data))
         ctx.save_for_backward(out)
         return out
 
@@ -161,7 +163,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.sqrt(x.data)
+        out = np.asarray(np.sqrt(x.data))
         ctx.save_for_backward(out)
         return out
 
@@ -296,7 +298,7 @@ class Tan(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.tan(x.data)
+        out = np.asarray(np.tan(x.data))
         ctx.save_for_backward(out)
         return out
 
@@ -322,7 +324,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.tanh(x.data)
+        out = np.asarray(np.tanh(x.data))
         ctx.save_for_backward(out)
         return out
 
