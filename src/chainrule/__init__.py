@@ -18,6 +18,7 @@ from .factories import __all__ as _factories
 from .ops import *  # noqa: F403
 from .random import *  # noqa: F403
 from .random import __all__ as _random
+from .serialization import load, save
 from .tensor import Tensor
 
 bool = bool_  # noqa: A001 - PyTorch's names for dtypes shadow Python's on purpose
@@ -29,4 +30,5 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "DType", "autograd", "nn", "ops", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "ShapeError", "DTypeError",
            "float16", "float32", "float64", "int32", "int64", "uint8", "bool",
-           "half", "float", "double", "int", "long", *_factories, *_random, *ops.__all__]
+           "half", "float", "double", "int", "long", "save", "load", *_factories, *_random,
+           *ops.__all__]
