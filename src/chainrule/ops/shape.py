@@ -62,8 +62,8 @@ def mark_view(out: Tensor, base: Tensor) -> Tensor:
 def _size_args(sizes) -> tuple[int, ...]:
     """Accept f(2, 3) and f((2, 3)) alike, as PyTorch does."""
     if len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer)):
-        return tuple(int(s) for s in sizes[0])
-    return tuple(int(s) for s in sizes)
+        sizes = sizes[0]
+    return tuple(map(int, sizes))
 
 
 def _dim(op: str, dim: int, ndim: int, extra: int = 0) -> int:
@@ -104,19 +104,17 @@ class Reshape(Function):
 def infer_shape(op: str, shape: tuple[int, ...], input: Tensor) -> tuple[int, ...]:
     """`shape` with its one -1 filled in, or a ShapeError naming the input's size."""
     size = input.data.size
-    known = math.prod(n for n in shape if n != -1)
-    unknown = shape.count(-1)
-    if (
-        unknown > 1
-        or any(n < -1 for n in shape)
-        or (unknown and (known == 0 or size % known))
-        or (not unknown and known != size)
-    ):
-        raise ShapeError(
-            f"{op}: shape {tuple(shape)} is invalid for input of size {size} "
-            f"(shape {tuple(input.shape)})"
-        )
-    return tuple(size // known if n == -1 else n for n in shape)
+    if -1 not in shape:  # the common case, kept cheap: reshape is everywhere
+        if math.prod(shape) == size and (not shape or min(shape) >= 0):
+            return shape
+    elif shape.count(-1) == 1 and min(shape) == -1:
+        known = -math.prod(shape)  # the product of the other sizes
+        if known and not size % known:
+            return tuple(size // known if n == -1 else n for n in shape)
+    raise ShapeError(
+        f"{op}: shape {tuple(shape)} is invalid for input of size {size} "
+        f"(shape {tuple(input.shape)})"
+    )
 
 
 def _reshape(input: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -496,18 +494,18 @@ class Cat(Function):
 
 
 def _tensor_list(op: str, tensors) -> list[Tensor]:
+    """`tensors` as a list, checked, and promoted to one dtype if they differ."""
     tensors = list(tensors)
     if not tensors:
         raise ValueError(f"{op}: expected a non-empty sequence of Tensors")
+    dtypes = set()
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(
                 f"{op}: expected a sequence of Tensors, got {type(x).__name__} at position {i}"
             )
-    dtype = tensors[0].data.dtype
-    if any(x.data.dtype != dtype for x in tensors):
-        tensors = list(promote(*tensors))
-    return tensors
+        dtypes.add(x.data.dtype)
+    return list(promote(*tensors)) if len(dtypes) > 1 else tensors
 
 
 def _shapes(tensors: list[Tensor]) -> str:
@@ -525,24 +523,30 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         tensor([[0., 0., 1., 1.]])
     """
     tensors = _tensor_list("cat", tensors)
+    first = (0,)
+    for x in tensors:
+        if x.data.shape != (0,):
+            first = x.data.shape
+            break
+    d = _dim("cat", dim, len(first))
     for i, x in enumerate(tensors):
-        if not x.data.ndim:
+        shape = x.data.shape
+        if shape == first and shape:
+            continue
+        if not shape:
             raise ShapeError(
                 f"cat: zero-dimensional tensor (at position {i}) cannot be "
                 f"concatenated; use stack, or unsqueeze it first"
             )
-    first = next((x.data.shape for x in tensors if x.data.shape != (0,)), (0,))
-    d = _dim("cat", dim, len(first))
-    for i, x in enumerate(tensors):
-        shape = x.data.shape
-        if len(shape) != len(first) or shape[:d] != first[:d] or shape[d + 1 :] != first[d + 1 :]:
-            if shape == (0,):  # skipped for shape checks: joined as an empty slab
-                tensors[i] = _reshape(x, (*first[:d], 0, *first[d + 1 :]))
-                continue
-            raise ShapeError(
-                f"cat: tensors must have the same shape except in dim {dim}, got "
-                f"shapes {_shapes(tensors)}"
-            )
+        if len(shape) == len(first) and shape[:d] == first[:d] and shape[d + 1 :] == first[d + 1 :]:
+            continue
+        if shape == (0,):  # skipped for shape checks: joined as an empty slab
+            tensors[i] = _reshape(x, (*first[:d], 0, *first[d + 1 :]))
+            continue
+        raise ShapeError(
+            f"cat: tensors must have the same shape except in dim {dim}, got "
+            f"shapes {_shapes(tensors)}"
+        )
     return Cat.apply(d, False, *tensors)
 
 
