@@ -9,7 +9,7 @@ Example:
     tensor([2.])
 """
 
-from . import autograd, nn, ops, optim, random
+from . import autograd, nn, ops, optim, random, utils
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtype import DType, bool_, float16, float32, float64, int32, int64, uint8
 from .errors import DTypeError, ShapeError

@@ -1,0 +1,5 @@
+"""Utilities, as in ``torch.utils``: ``data`` (datasets, samplers, DataLoader)."""
+
+from . import data
+
+__all__ = ["data"]
