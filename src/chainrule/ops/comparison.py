@@ -54,7 +54,10 @@ def _compare(op: str, ufunc, input: TensorLike, other: TensorLike) -> Tensor:
             f"{op}: expected at least one Tensor, got {type(input).__name__} and "
             f"{type(other).__name__}"
         )
-    dtype = result_type(input, other)
+    try:
+        dtype = result_type(input, other)
+    except DTypeError as error:
+        raise DTypeError(f"{op}: {error}") from None
     x, y = _operand(op, input, dtype), _operand(op, other, dtype)
     if isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.shape != y.shape:
         broadcast_shapes(op, x.shape, y.shape)

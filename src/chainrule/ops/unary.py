@@ -469,7 +469,7 @@ def reciprocal(input: Tensor) -> Tensor:
         >>> chainrule.reciprocal(chainrule.tensor([2.0, 4.0]))
         tensor([0.5000, 0.2500])
     """
-    return div(1, input)
+    return div(1, _float_input("reciprocal", input))
 
 
 class Clamp(Function):
