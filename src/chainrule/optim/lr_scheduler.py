@@ -1,10 +1,6 @@
-"""Learning-rate schedulers, as in ``torch.optim.lr_scheduler``.
-
-A scheduler sets ``group["lr"]`` of its optimizer's parameter groups; call ``scheduler.step()``
-once per epoch (or per batch), after ``optimizer.step()``. Most schedules are computed
-recursively from the current ``lr`` with PyTorch's own formulas, so the sequences match
-PyTorch's to the last bit and another scheduler (or the user) may change ``lr`` in between.
-"""
+"""Learning-rate schedulers, as in ``torch.optim.lr_scheduler``: call ``step()`` after
+``optimizer.step()``. Most schedules update the current lr recursively with PyTorch's own
+formulas, so the sequences match PyTorch's to the last bit."""
 
 from __future__ import annotations
 
@@ -542,8 +538,6 @@ class SequentialLR(LRScheduler):
         milestones: list[int],
         last_epoch: int = -1,
     ) -> None:
-        if not schedulers:
-            raise ValueError("SequentialLR expects at least one scheduler, but got none")
         for i, scheduler in enumerate(schedulers):
             if isinstance(scheduler, ReduceLROnPlateau):
                 raise ValueError(
