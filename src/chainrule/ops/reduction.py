@@ -34,6 +34,8 @@ def normalize_dims(op: str, dim, ndim: int) -> tuple[int, ...]:
     """
     if dim is None:
         return tuple(range(ndim))
+    if type(dim) is int and -ndim <= dim < ndim:  # the common case, checked in one step
+        return (dim % ndim,)
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     if not dims:
         return tuple(range(ndim))
@@ -392,13 +394,14 @@ def _variance(op: str, input: Tensor, dim, unbiased, correction, keepdim: bool) 
         correction = 0 if unbiased is False else 1
     dims = normalize_dims(op, dim, input.data.ndim)
     n = math.prod(input.data.shape[d] for d in dims)
-    if n - correction <= 0:
-        warnings.warn(f"{op}: degrees of freedom is <= 0 ({n} elements, correction "
-                      f"{correction}); the result is nan or inf", stacklevel=3)
     diff = input - mean(input, dims, keepdim=True)
     total = Sum.apply(diff * diff, dims, keepdim)
-    with np.errstate(divide="ignore", invalid="ignore"):  # N <= correction: warned above
-        return total / builtins.max(n - correction, 0)
+    if n - correction > 0:
+        return total / (n - correction)
+    warnings.warn(f"{op}: degrees of freedom is <= 0 ({n} elements, correction {correction}); "
+                  f"the result is nan or inf", stacklevel=3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return total / 0
 
 
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -454,14 +457,15 @@ def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
     input = float_operand(input)
     dims = normalize_dims("logsumexp", dim, input.data.ndim)
     shape = input.data.shape
-    if input.data.size:
-        m = input.detach().amax(dims, keepdim=True)
-        if not np.isfinite(m.data).all():
-            m = _wrap(np.where(np.isinf(m.data), np.zeros_like(m.data), m.data))
-    else:  # an empty sum: log(0) = -inf
-        m = _wrap(np.zeros(kept_shape(shape, dims), dtype=input.data.dtype))
-    with np.errstate(divide="ignore"):  # log(0) = -inf: an empty or all -inf slice
+    m = input.detach().amax(dims, keepdim=True) if input.data.size else None
+    if m is not None and np.isfinite(m.data).all():
         out = sum((input - m).exp(), dims, keepdim=True).log() + m
+    else:  # an empty or all -inf slice sums to 0, and log(0) = -inf is right there
+        finite = np.zeros(kept_shape(shape, dims), input.data.dtype) if m is None else \
+            np.where(np.isinf(m.data), np.zeros_like(m.data), m.data)
+        m = _wrap(finite)
+        with np.errstate(divide="ignore"):
+            out = sum((input - m).exp(), dims, keepdim=True).log() + m
     return out if keepdim else out.reshape(tuple(n for i, n in enumerate(shape) if i not in dims))
 
 
