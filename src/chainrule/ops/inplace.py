@@ -345,11 +345,7 @@ def clamp_(input: Tensor, min: TensorLike | None = None, max: TensorLike | None 
     _check_cast("clamp_", input, result_type(input, *bounds))
     if _records(input, min, max):
         return _record("clamp_", input, lambda old: old.clamp(min, max), bounds[0])
-    if min is not None:
-        _ufunc("clamp_", np.maximum, input, _data(min))
-    if max is not None:
-        _ufunc("clamp_", np.minimum, input, _data(max))
-    return input
+    return _ufunc("clamp_", np.clip, input, _data(min), _data(max))
 
 
 clip_ = clamp_
