@@ -1,7 +1,7 @@
 """Neural-network building blocks: Module, Parameter, layers, losses, init and functional."""
 
-from . import modules
+from . import functional, init, modules, utils
 from .modules import *  # noqa: F403
 from .parameter import Parameter
 
-__all__ = ["Parameter", "modules", *modules.__all__]
+__all__ = ["Parameter", "functional", "init", "modules", "utils", *modules.__all__]
