@@ -224,26 +224,30 @@ class Tensor:
 
         def keep(grad: Tensor) -> None:
             tensor = ref()
-            if tensor is not None:
-                tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+            if tensor is None:
+                return
+            if tensor.grad is not None:
+                tensor.grad = tensor.grad + grad
+            else:  # a copy: the same gradient may flow on into a leaf's .grad
+                tensor.grad = grad if grad.requires_grad else _wrap(grad.data.copy())
 
+        keep.retains_grad = True
         self.grad_fn._add_pre_hook(self._output_nr, keep)
 
     @property
     def retains_grad(self) -> bool:
         return bool(self._retains_grad)
 
-    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]):
         """``hook(grad)`` runs when this tensor's gradient is computed; it may return a new one.
 
-        Returns a function that removes the hook.
+        Returns a handle whose ``remove()`` unregisters the hook.
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         node = self.grad_fn if self.grad_fn is not None else _autograd.function.grad_accumulator(self)
         nr = self._output_nr if self.grad_fn is not None else 0
-        node._add_pre_hook(nr, hook)
-        return lambda: node._pre_hooks[nr].remove(hook)
+        return node._add_pre_hook(nr, hook)
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:

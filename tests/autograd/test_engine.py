@@ -135,11 +135,6 @@ def test_plain_backward_records_nothing():
     assert not x.grad.requires_grad
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine.py:43 buffers.pop(node) KeyError when a node "
-    "receives no gradient (reported to the lead)",
-)
 def test_input_whose_rule_returns_none_gets_no_gradient():
     class FirstOnly(Function):
         @staticmethod

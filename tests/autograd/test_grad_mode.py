@@ -41,11 +41,6 @@ def test_no_grad_decorator(x):
     assert double.__name__ == "double"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grad_mode.py: bare @no_grad (no parentheses) is "
-    "accepted by PyTorch >= 2.0 but not here (reported)",
-)
 def test_no_grad_decorator_without_parentheses(x):
     @chainrule.no_grad
     def double(t):

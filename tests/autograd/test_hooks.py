@@ -11,11 +11,6 @@ def _leaf(values, dtype=chainrule.float64):
     return chainrule.tensor(values, dtype=dtype, requires_grad=True)
 
 
-_HANDLE_BUG = pytest.mark.xfail(
-    strict=True, reason="tensor.py:246 register_hook returns a lambda, not a handle (reported)"
-)
-
-
 # -- register_hook -------------------------------------------------------------------------
 def test_hook_on_leaf_sees_its_gradient():
     x = _leaf([1.0, 2.0])
@@ -69,7 +64,6 @@ def test_hooks_run_in_registration_order_each_seeing_the_previous_result():
     assert x.grad.item() == 30.0
 
 
-@_HANDLE_BUG
 def test_hook_handle_removes_the_hook():
     x = _leaf([1.0])
     handle = x.register_hook(lambda grad: grad * 10)
@@ -78,7 +72,6 @@ def test_hook_handle_removes_the_hook():
     assert x.grad.item() == 2.0
 
 
-@_HANDLE_BUG
 def test_removing_one_hook_keeps_the_others():
     x = _leaf([1.0])
     keep = []
@@ -149,7 +142,6 @@ def test_retain_grad_on_tensor_without_grad_is_refused():
         chainrule.tensor([1.0]).retain_grad()
 
 
-@pytest.mark.xfail(strict=True, reason="tensor.py:228 keeps the gradient itself (reported)")
 def test_retained_grad_does_not_share_memory_with_leaf_grad():
     x = _leaf([1.0, 2.0])
     m = x + 0.0  # Add passes the gradient on unchanged
@@ -158,7 +150,6 @@ def test_retained_grad_does_not_share_memory_with_leaf_grad():
     assert not np.shares_memory(m.grad.data, x.grad.data)
 
 
-@pytest.mark.xfail(strict=True, reason="tensor.py:230 retain hook runs first (reported)")
 def test_retained_grad_sees_the_result_of_hooks_as_in_torch():
     x = _leaf([1.0, 2.0])
     m = x * 2

@@ -40,7 +40,10 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     try:
         while ready:
             node = ready.pop()
-            grads = buffers.pop(node)
+            grads = buffers.pop(node, None)
+            if grads is None:  # every edge into it delivered None: nothing to propagate
+                _release_children(node, deps, ready)
+                continue
             grads = _run_pre_hooks(node, grads)
             if captured is not None:
                 for nr, grad in enumerate(grads):

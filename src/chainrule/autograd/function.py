@@ -150,20 +150,19 @@ class FunctionCtx:
         """``MulBackward0`` for chainrule's ``Mul``; ``MyFnBackward`` for a user's ``MyFn``."""
         return self._fn._backward_name
 
-    def register_hook(self, fn) -> None:
+    def register_hook(self, fn) -> HookHandle:
         """``fn(grad_inputs, grad_outputs)`` runs after this node's backward."""
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(fn)
+        return HookHandle(self._post_hooks, fn)
 
-    def register_prehook(self, fn) -> None:
+    def register_prehook(self, fn) -> HookHandle:
         """``fn(grad_outputs)`` runs before this node's backward and may return replacements."""
-        self._add_pre_hook(-1, fn)
+        return self._add_pre_hook(-1, fn)
 
-    def _add_pre_hook(self, output_nr: int, fn) -> None:
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        self._pre_hooks.setdefault(output_nr, []).append(fn)
+    def _add_pre_hook(self, output_nr: int, fn) -> HookHandle:
+        return _add_pre_hook(self, output_nr, fn)
 
     def _release(self) -> None:
         if self._to_save:
@@ -173,6 +172,39 @@ class FunctionCtx:
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {hex(id(self))}>"
+
+
+class HookHandle:
+    """What registering a hook returns: ``handle.remove()`` unregisters it (idempotent)."""
+
+    __slots__ = ("_hooks", "_fn")
+
+    def __init__(self, hooks: list, fn) -> None:
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self) -> None:
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+    def __enter__(self) -> HookHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def _add_pre_hook(node, output_nr: int, fn) -> HookHandle:
+    """Register ``fn`` on the gradient of ``node``'s output ``output_nr`` (-1: all outputs).
+
+    The hook that ``retain_grad`` adds stays last, so ``.grad`` sees what the other hooks
+    return, whatever the order of registration (as in PyTorch).
+    """
+    if node._pre_hooks is None:
+        node._pre_hooks = {}
+    hooks = node._pre_hooks.setdefault(output_nr, [])
+    retains_last = bool(hooks) and getattr(hooks[-1], "retains_grad", False)
+    hooks.insert(len(hooks) - 1 if retains_last else len(hooks), fn)
+    return HookHandle(hooks, fn)
 
 
 class AccumulateGrad:
@@ -197,10 +229,8 @@ class AccumulateGrad:
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 
-    def _add_pre_hook(self, output_nr: int, fn) -> None:
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        self._pre_hooks.setdefault(0, []).append(fn)
+    def _add_pre_hook(self, output_nr: int, fn) -> HookHandle:
+        return _add_pre_hook(self, 0, fn)
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {hex(id(self))}>"

@@ -44,7 +44,15 @@ class _GradModeContext:
         return wrapper
 
 
-class no_grad(_GradModeContext):
+class _BareDecoratorContext(_GradModeContext):
+    """Also usable as a bare decorator, ``@no_grad`` without parentheses (as in PyTorch 2)."""
+
+    def __new__(cls, func: Callable | None = None):
+        self = super().__new__(cls)
+        return self if func is None else self(func)
+
+
+class no_grad(_BareDecoratorContext):
     """Stop recording: results of operations inside do not require grad.
 
     Example:
@@ -59,7 +67,7 @@ class no_grad(_GradModeContext):
     _enabled = False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_BareDecoratorContext):
     """Record operations again, inside a ``no_grad`` block."""
 
     _enabled = True
