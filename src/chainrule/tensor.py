@@ -192,6 +192,18 @@ class Tensor:
     def __hash__(self) -> int:
         return id(self)
 
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A leaf with copied data (and ``.grad``); the type (e.g. Parameter) is kept."""
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol; call .detach() first")
+        out = _new(type(self))
+        _init(out, self.data.copy(), self._requires_grad, None, 0)
+        memo[id(self)] = out
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        return out
+
     def __repr__(self) -> str:
         return _format(self)
 

@@ -180,3 +180,28 @@ def test_deep_module_tree_traverses_without_recursion():
         node.append(child)
         node = child
     assert sum(1 for _ in root.modules()) == 5001
+
+
+def test_deepcopy_copies_parameters_buffers_and_structure():
+    import copy
+
+    net = nn.Sequential(nn.Module())
+    net.register_parameter("w", nn.Parameter(chainrule.ones(2)))
+    net.register_buffer("b", chainrule.zeros(1))
+    net.w.grad = chainrule.full((2,), 3.0)
+    clone = copy.deepcopy(net)
+    assert type(clone.w) is nn.Parameter and clone.w.requires_grad
+    assert not np.shares_memory(clone.w.data, net.w.data)
+    assert not np.shares_memory(clone.b.data, net.b.data)
+    np.testing.assert_array_equal(clone.w.grad.data, [3.0, 3.0])
+    clone.w.data[0] = 5.0
+    assert net.w.data[0] == 1.0
+    assert list(dict(clone.named_parameters())) == ["w"]
+
+
+def test_deepcopy_of_a_non_leaf_is_refused():
+    import copy
+
+    x = chainrule.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(x * 2)

@@ -6,6 +6,8 @@ registers it, so ``parameters()``, ``state_dict()``, ``train()`` and ``zero_grad
 
 from __future__ import annotations
 
+import copy
+
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
@@ -344,6 +346,13 @@ class Module:
 
     def __dir__(self):
         return sorted({*super().__dir__(), *self._parameters, *self._buffers, *self._modules})
+
+    def __deepcopy__(self, memo: dict) -> Module:
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            clone.__dict__[key] = copy.deepcopy(value, memo)
+        return clone
 
     def __getstate__(self):
         raise TypeError("save a Module with chainrule.save(module.state_dict(), path)")
