@@ -278,9 +278,6 @@ def test_repr_literal_forms():
     )
 
 
-# Cases where _format still differs from torch (described in the report to the lead); strict,
-# so the marker has to go once _format is fixed.
-@pytest.mark.xfail(strict=True, reason="tensor._format differs from torch here")
 @pytest.mark.parametrize(
     "data, shape",
     [

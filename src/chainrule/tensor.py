@@ -12,6 +12,7 @@ from weakref import ref as _weakref
 
 import numpy as np
 
+from . import _tensor_str
 from .dtype import DType, as_numpy_dtype, from_numpy_dtype
 from .errors import DTypeError, ShapeError
 
@@ -205,7 +206,7 @@ class Tensor:
         return out
 
     def __repr__(self) -> str:
-        return _format(self)
+        return _tensor_str.format_tensor(self)
 
     # -- autograd --------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -940,26 +941,6 @@ def _wrap(data: np.ndarray, requires_grad: bool = False, grad_fn=None, output_nr
 
 
 _new = object.__new__
-
-
-def _format(t: Tensor) -> str:
-    data = t.data
-    prefix = "tensor("
-    if data.dtype.kind == "f" and data.size and np.all(np.isfinite(data)) and \
-            np.all(data == np.round(data)):
-        body = np.array2string(data, separator=", ", prefix=prefix, floatmode="maxprec",
-                               precision=4)
-    else:
-        body = np.array2string(data, separator=", ", prefix=prefix, precision=4,
-                               floatmode="fixed" if data.dtype.kind == "f" else "maxprec")
-    extras = []
-    if data.dtype not in (np.float32, np.int64, np.bool_) or data.size == 0:
-        extras.append(f"dtype={t.dtype!r}")
-    if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
-    elif t._requires_grad:
-        extras.append("requires_grad=True")
-    return prefix + ", ".join([body, *extras]) + ")"
 
 
 # The one import cycle: ops need Tensor, and Tensor's methods are ops. Imported last, once
