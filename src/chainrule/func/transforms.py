@@ -1,0 +1,5 @@
+"""(placeholder: to be filled)"""
+
+from __future__ import annotations
+
+__all__: list[str] = []
