@@ -1,0 +1,213 @@
+"""F.batch_norm, F.layer_norm, F.group_norm, F.normalize: forward vs NumPy, running-stat
+updates, gradients of first and second order, float32, errors, and agreement with torch."""
+
+import numpy as np
+import pytest
+
+import chainrule
+import chainrule.nn.functional as F
+from chainrule import DTypeError, ShapeError
+from chainrule.autograd import gradcheck, gradgradcheck
+
+
+def _t(array, requires_grad=True):
+    return chainrule.tensor(array, requires_grad=requires_grad)
+
+
+def _np_norm(x, axes, eps):
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps)
+
+
+# -- layer_norm ------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape,normalized", [((4, 5), (5,)), ((2, 3, 4), (3, 4)), ((6,), 6)])
+def test_layer_norm_matches_numpy(rng, shape, normalized):
+    x = rng.standard_normal(shape)
+    k = 1 if isinstance(normalized, int) else len(normalized)
+    w, b = rng.standard_normal(shape[-k:]), rng.standard_normal(shape[-k:])
+    out = F.layer_norm(_t(x), normalized, _t(w), _t(b), eps=1e-5)
+    expected = _np_norm(x, tuple(range(x.ndim - k, x.ndim)), 1e-5) * w + b
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(F.layer_norm(_t(x), normalized).data,
+                               _np_norm(x, tuple(range(x.ndim - k, x.ndim)), 1e-5), atol=1e-10)
+
+
+def test_layer_norm_gradcheck_and_gradgradcheck(rng):
+    args = (_t(rng.standard_normal((2, 3, 4))), _t(rng.standard_normal((3, 4))),
+            _t(rng.standard_normal((3, 4))))
+    fn = lambda x, w, b: F.layer_norm(x, (3, 4), w, b)  # noqa: E731
+    assert gradcheck(fn, args)
+    assert gradgradcheck(fn, args)
+
+
+def test_layer_norm_rejects_mismatched_shapes():
+    with pytest.raises(ShapeError, match=r"layer_norm: input of shape \(2, 3\) does not end in "
+                                         r"normalized_shape \(4,\)"):
+        F.layer_norm(chainrule.ones(2, 3), 4)
+    with pytest.raises(ShapeError, match=r"layer_norm: weight has shape \(2,\) but expected "
+                                         r"\(3,\)"):
+        F.layer_norm(chainrule.ones(2, 3), (3,), chainrule.ones(2))
+    with pytest.raises(DTypeError, match="layer_norm: expected a floating point input"):
+        F.layer_norm(chainrule.tensor([[1, 2]]), 2)
+
+
+# -- batch_norm ------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 2)])
+def test_batch_norm_training_normalises_per_channel_and_updates_running_stats(rng, shape):
+    x = rng.standard_normal(shape) * 3 + 1
+    w, b = rng.standard_normal(3), rng.standard_normal(3)
+    rm0, rv0 = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    rm, rv = _t(rm0.copy(), False), _t(rv0.copy(), False)
+    out = F.batch_norm(_t(x), rm, rv, _t(w), _t(b), training=True, momentum=0.3, eps=1e-5)
+    axes = (0, *range(2, x.ndim))
+    bshape = (1, 3) + (1,) * (x.ndim - 2)
+    expected = _np_norm(x, axes, 1e-5) * w.reshape(bshape) + b.reshape(bshape)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(rm.data, 0.7 * rm0 + 0.3 * x.mean(axis=axes), rtol=1e-12)
+    np.testing.assert_allclose(rv.data, 0.7 * rv0 + 0.3 * x.var(axis=axes, ddof=1), rtol=1e-12)
+
+
+def test_batch_norm_eval_uses_running_stats_and_leaves_them(rng):
+    x = rng.standard_normal((4, 3, 2))
+    rm0, rv0 = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    rm, rv = _t(rm0.copy(), False), _t(rv0.copy(), False)
+    out = F.batch_norm(_t(x), rm, rv, training=False, eps=1e-3)
+    expected = (x - rm0[:, None]) / np.sqrt(rv0[:, None] + 1e-3)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    np.testing.assert_array_equal(rm.data, rm0)
+    np.testing.assert_array_equal(rv.data, rv0)
+
+
+def test_batch_norm_without_running_stats_uses_the_batch(rng):
+    x = rng.standard_normal((5, 2))
+    out = F.batch_norm(_t(x), None, None, training=True)
+    np.testing.assert_allclose(out.data, _np_norm(x, (0,), 1e-5), rtol=1e-10)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_gradcheck_and_gradgradcheck(rng, training):
+    rm, rv = _t(rng.standard_normal(2), False), _t(rng.uniform(0.5, 2, 2), False)
+
+    def fn(x, w, b):
+        return F.batch_norm(x, rm, rv, w, b, training=training)
+
+    args = (_t(rng.standard_normal((3, 2, 2))), _t(rng.standard_normal(2)),
+            _t(rng.standard_normal(2)))
+    assert gradcheck(fn, args)
+    assert gradgradcheck(fn, args)
+
+
+def test_batch_norm_stays_float32(rng):
+    x = _t(rng.standard_normal((4, 3)).astype(np.float32))
+    w = _t(np.ones(3, np.float32))
+    rm, rv = chainrule.zeros(3), chainrule.ones(3)
+    out = F.batch_norm(x, rm, rv, w, None, training=True)
+    out.sum().backward()
+    assert out.dtype == rm.dtype == rv.dtype == x.grad.dtype == w.grad.dtype == chainrule.float32
+
+
+def test_batch_norm_errors():
+    with pytest.raises(ValueError, match=r"batch_norm: expected more than 1 value per channel "
+                                         r"when training, got input of shape \(1, 3\)"):
+        F.batch_norm(chainrule.ones(1, 3), None, None, training=True)
+    with pytest.raises(ShapeError, match=r"batch_norm: running_mean has shape \(4,\) but "
+                                         r"expected \(3,\)"):
+        F.batch_norm(chainrule.ones(2, 3), chainrule.zeros(4), chainrule.ones(3))
+    with pytest.raises(ShapeError, match="batch_norm: expected input of shape"):
+        F.batch_norm(chainrule.ones(3), chainrule.zeros(3), chainrule.ones(3))
+    with pytest.raises(ValueError, match="batch_norm: running_mean and running_var are needed"):
+        F.batch_norm(chainrule.ones(2, 3), None, None, training=False)
+
+
+def test_batch_norm_error_leaves_running_stats_untouched():
+    rm, rv = chainrule.zeros(3), chainrule.ones(3)
+    with pytest.raises(ShapeError):
+        F.batch_norm(chainrule.ones(2, 3), rm, rv, chainrule.ones(2), training=True)
+    np.testing.assert_array_equal(rm.data, 0)
+    np.testing.assert_array_equal(rv.data, 1)
+
+
+# -- group_norm and normalize ----------------------------------------------------------------
+@pytest.mark.parametrize("shape,groups", [((2, 6), 3), ((2, 4, 3), 2), ((1, 4, 2, 2), 4)])
+def test_group_norm_matches_numpy(rng, shape, groups):
+    x = rng.standard_normal(shape)
+    c = shape[1]
+    w, b = rng.standard_normal(c), rng.standard_normal(c)
+    out = F.group_norm(_t(x), groups, _t(w), _t(b))
+    g = x.reshape(shape[0], groups, -1)
+    bshape = (1, c) + (1,) * (x.ndim - 2)
+    expected = _np_norm(g, (2,), 1e-5).reshape(shape) * w.reshape(bshape) + b.reshape(bshape)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_group_norm_gradcheck_and_gradgradcheck(rng):
+    args = (_t(rng.standard_normal((2, 4, 2))), _t(rng.standard_normal(4)),
+            _t(rng.standard_normal(4)))
+    fn = lambda x, w, b: F.group_norm(x, 2, w, b)  # noqa: E731
+    assert gradcheck(fn, args)
+    assert gradgradcheck(fn, args)
+
+
+def test_group_norm_rejects_indivisible_channels():
+    with pytest.raises(ShapeError, match=r"group_norm: expected the number of channels \(3, "
+                                         r"input shape \(2, 3\)\) to be divisible by "
+                                         r"num_groups=2"):
+        F.group_norm(chainrule.ones(2, 3), 2)
+
+
+@pytest.mark.parametrize("p,dim", [(2.0, 1), (1.0, 0), (3.0, -1)])
+def test_normalize_matches_numpy(rng, p, dim):
+    x = rng.standard_normal((3, 4))
+    norms = (np.abs(x) ** p).sum(axis=dim, keepdims=True) ** (1 / p)
+    np.testing.assert_allclose(F.normalize(_t(x), p, dim).data, x / norms, rtol=1e-12)
+    assert gradcheck(lambda t: F.normalize(t, p, dim), (_t(x),))
+    assert gradgradcheck(lambda t: F.normalize(t, p, dim), (_t(x),))
+
+
+def test_normalize_clamps_zero_vectors_with_eps():
+    x = _t(np.array([[0.0, 0.0], [3.0, 4.0]]))
+    out = F.normalize(x, dim=1)
+    out.sum().backward()
+    np.testing.assert_allclose(out.data, [[0, 0], [0.6, 0.8]])
+    assert np.isfinite(x.grad.data).all()
+
+
+# -- against torch ---------------------------------------------------------------------------
+def _both(torch, fn, t_fn, arrays):
+    xs = [_t(a) for a in arrays]
+    txs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out, t_out = fn(*xs), t_fn(*txs)
+    (out * out).sum().backward()
+    (t_out * t_out).sum().backward()
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-4, atol=1e-5)
+    for x, tx in zip(xs, txs, strict=True):
+        np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-3, atol=1e-4)
+
+
+def test_layer_norm_group_norm_normalize_match_torch(rng):
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    x = rng.standard_normal((2, 4, 3)).astype(np.float32)
+    w, b = (rng.standard_normal((4, 3)).astype(np.float32) for _ in range(2))
+    _both(torch, lambda *a: F.layer_norm(a[0], (4, 3), *a[1:]),
+          lambda *a: tf.layer_norm(a[0], (4, 3), *a[1:]), [x, w, b])
+    w, b = (rng.standard_normal(4).astype(np.float32) for _ in range(2))
+    _both(torch, lambda *a: F.group_norm(a[0], 2, *a[1:]),
+          lambda *a: tf.group_norm(a[0], 2, *a[1:]), [x, w, b])
+    _both(torch, lambda a: F.normalize(a, dim=2), lambda a: tf.normalize(a, dim=2), [x])
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_matches_torch(rng, training):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((5, 3, 4)).astype(np.float32)
+    w, b = (rng.standard_normal(3).astype(np.float32) for _ in range(2))
+    rm0, rv0 = rng.standard_normal(3).astype("f4"), rng.uniform(0.5, 2, 3).astype("f4")
+    rm, rv = chainrule.tensor(rm0.copy()), chainrule.tensor(rv0.copy())
+    trm, trv = torch.tensor(rm0.copy()), torch.tensor(rv0.copy())
+    _both(torch, lambda *a: F.batch_norm(a[0], rm, rv, *a[1:], training=training, momentum=0.2),
+          lambda *a: torch.nn.functional.batch_norm(a[0], trm, trv, *a[1:], training=training,
+                                                    momentum=0.2), [x, w, b])
+    np.testing.assert_allclose(rm.data, trm.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(rv.data, trv.numpy(), rtol=1e-5, atol=1e-6)
