@@ -1,0 +1,211 @@
+"""F.rnn_tanh_cell, rnn_relu_cell, lstm_cell, gru_cell and the one-layer sequence functions."""
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule import DTypeError, ShapeError
+from chainrule.autograd import gradcheck, gradgradcheck
+from chainrule.nn import functional as F
+from chainrule.nn.functional.rnn import gru_sequence, lstm_sequence, rnn_sequence
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _ref_rnn(x, h, w_ih, w_hh, b_ih, b_hh, act):
+    return act(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
+
+
+def _ref_lstm(x, state, w_ih, w_hh, b_ih, b_hh):
+    h, c = state
+    i, f, g, o = np.split(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, axis=-1)
+    c_next = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+    return _sigmoid(o) * np.tanh(c_next), c_next
+
+
+def _ref_gru(x, h, w_ih, w_hh, b_ih, b_hh):
+    x_r, x_z, x_n = np.split(x @ w_ih.T + b_ih, 3, axis=-1)
+    h_r, h_z, h_n = np.split(h @ w_hh.T + b_hh, 3, axis=-1)
+    r, z = _sigmoid(x_r + h_r), _sigmoid(x_z + h_z)
+    n = np.tanh(x_n + r * h_n)
+    return (1 - z) * n + z * h
+
+
+CELLS = {
+    "rnn_tanh": (F.rnn_tanh_cell, 1, lambda *a: _ref_rnn(*a, np.tanh)),
+    "rnn_relu": (F.rnn_relu_cell, 1, lambda *a: _ref_rnn(*a, lambda v: np.maximum(v, 0))),
+    "lstm": (F.lstm_cell, 4, _ref_lstm),
+    "gru": (F.gru_cell, 3, _ref_gru),
+}
+
+
+def _arrays(rng, gates, batch=3, inp=4, hidden=5, dtype=np.float64):
+    shapes = [(batch, inp), (batch, hidden), (gates * hidden, inp), (gates * hidden, hidden),
+              (gates * hidden,), (gates * hidden,)]
+    return [rng.standard_normal(s).astype(dtype) for s in shapes]
+
+
+def _state(name, arrays, rng, requires_grad=False):
+    """The cell's hx argument: h, or (h, c) for the LSTM."""
+    h = chainrule.tensor(arrays[1], requires_grad=requires_grad)
+    if name != "lstm":
+        return h, arrays[1]
+    c = rng.standard_normal(arrays[1].shape).astype(arrays[1].dtype)
+    return (h, chainrule.tensor(c, requires_grad=requires_grad)), (arrays[1], c)
+
+
+@pytest.mark.parametrize("name", CELLS)
+@pytest.mark.parametrize("bias", [True, False])
+def test_cell_matches_numpy(name, bias, rng):
+    fn, gates, ref = CELLS[name]
+    arrays = _arrays(rng, gates, dtype=np.float32)
+    hx, hx_np = _state(name, arrays, rng)
+    weights = [chainrule.tensor(a) for a in arrays[2:4]]
+    biases = [chainrule.tensor(a) for a in arrays[4:]] if bias else [None, None]
+    out = fn(chainrule.tensor(arrays[0]), hx, *weights, *biases)
+    zero = np.zeros_like(arrays[4])
+    expected = ref(arrays[0], hx_np, *arrays[2:4], *(arrays[4:] if bias else (zero, zero)))
+    for got, want in zip(out if name == "lstm" else (out,), expected if name == "lstm"
+                         else (expected,)):
+        assert got.dtype == chainrule.float32
+        np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_cell_gradcheck(name, rng):
+    fn, gates, _ = CELLS[name]
+    arrays = _arrays(rng, gates, batch=2, inp=3, hidden=2)
+    x, w_ih, w_hh, b_ih, b_hh = (chainrule.tensor(a, requires_grad=True)
+                                 for a in (arrays[0], *arrays[2:]))
+    if name == "lstm":
+        (h, c), _ = _state(name, arrays, rng, requires_grad=True)
+        assert gradcheck(lambda x, h, c, *w: fn(x, (h, c), *w), (x, h, c, w_ih, w_hh, b_ih, b_hh))
+    else:
+        h, _ = _state(name, arrays, rng, requires_grad=True)
+        assert gradcheck(fn, (x, h, w_ih, w_hh, b_ih, b_hh))
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_cell_gradgradcheck(name, rng):
+    fn, gates, _ = CELLS[name]
+    arrays = _arrays(rng, gates, batch=2, inp=2, hidden=2)
+    x, w_ih, w_hh, b_ih, b_hh = (chainrule.tensor(a, requires_grad=True)
+                                 for a in (arrays[0], *arrays[2:]))
+    if name == "lstm":
+        (h, c), _ = _state(name, arrays, rng, requires_grad=True)
+        assert gradgradcheck(lambda x, h, c, *w: fn(x, (h, c), *w),
+                             (x, h, c, w_ih, w_hh, b_ih, b_hh))
+    else:
+        h, _ = _state(name, arrays, rng, requires_grad=True)
+        assert gradgradcheck(fn, (x, h, w_ih, w_hh, b_ih, b_hh))
+
+
+def test_lstm_cell_fast_and_differentiable_backward_agree(rng):
+    """The NumPy rule (plain backward) and the chainrule-ops rule (create_graph) are one rule."""
+    arrays = _arrays(rng, 4, dtype=np.float32)
+    grads = []
+    for create_graph in (False, True):
+        x, w_ih, w_hh, b_ih, b_hh = (chainrule.tensor(a, requires_grad=True)
+                                     for a in (arrays[0], *arrays[2:]))
+        (h, c), _ = _state("lstm", arrays, np.random.default_rng(0), requires_grad=True)
+        h_next, c_next = F.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)
+        loss = (h_next * h_next).sum() + (c_next * 3).sum()
+        found = chainrule.autograd.grad(loss, (x, h, c, w_ih, w_hh, b_ih, b_hh),
+                                        create_graph=create_graph)
+        assert all(g.dtype == chainrule.float32 for g in found)
+        grads.append([g.detach().numpy() for g in found])
+    for fast, composed in zip(*grads):
+        np.testing.assert_allclose(fast, composed, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_cell_matches_torch(name, rng):
+    torch = pytest.importorskip("torch")
+    fn, gates, _ = CELLS[name]
+    torch_fn = {"rnn_tanh": torch.rnn_tanh_cell, "rnn_relu": torch.rnn_relu_cell,
+                "lstm": torch.lstm_cell, "gru": torch.gru_cell}[name]
+    arrays = _arrays(rng, gates, dtype=np.float32)
+    if name == "lstm":
+        arrays.append(rng.standard_normal(arrays[1].shape).astype(np.float32))
+    ours = [chainrule.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+
+    def call(f, t):
+        hx = (t[1], t[6]) if name == "lstm" else t[1]
+        out = f(t[0], hx, *t[2:6])
+        return out if name == "lstm" else (out,)
+
+    out, ref = call(fn, ours), call(torch_fn, theirs)
+    sum(((o * (k + 1)).sum() for k, o in enumerate(out)), chainrule.zeros(())).backward()
+    sum((o * (k + 1)).sum() for k, o in enumerate(ref)).backward()
+    for got, want in zip(out, ref):
+        np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-5,
+                                   atol=1e-6)
+    for got, want in zip(ours, theirs):
+        np.testing.assert_allclose(got.grad.numpy(), want.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+SEQUENCES = {"rnn": (rnn_sequence, 1), "lstm": (lstm_sequence, 4), "gru": (gru_sequence, 3)}
+
+
+@pytest.mark.parametrize("name", SEQUENCES)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_sequence_gradcheck(name, reverse, rng):
+    fn, gates = SEQUENCES[name]
+    hidden = 2
+    x = chainrule.tensor(rng.standard_normal((3, 2, 2)), requires_grad=True)
+    h = chainrule.tensor(rng.standard_normal((2, hidden)), requires_grad=True)
+    c = chainrule.tensor(rng.standard_normal((2, hidden)), requires_grad=True)
+    w = [chainrule.tensor(rng.standard_normal(s), requires_grad=True)
+         for s in ((gates * hidden, 2), (gates * hidden, hidden), (gates * hidden,),
+                   (gates * hidden,))]
+
+    def run(x, h, c, *w):
+        out, final = fn(x, (h, c) if name == "lstm" else h, *w, reverse)
+        return (out, *final) if name == "lstm" else (out, final)
+
+    assert gradcheck(run, (x, h, c, *w))
+
+
+def test_sequence_runs_steps_in_order_and_reversed(rng):
+    """Step by step with the cell gives the sequence's outputs; reverse runs from the end."""
+    arrays = _arrays(rng, 4, batch=2, inp=3, hidden=2)
+    x = chainrule.tensor(rng.standard_normal((4, 2, 3)))
+    h0, c0 = chainrule.tensor(arrays[1]), chainrule.zeros(2, 2, dtype=chainrule.float64)
+    w = [chainrule.tensor(a) for a in arrays[2:]]
+    for reverse in (False, True):
+        out, (h_n, c_n) = lstm_sequence(x, (h0, c0), *w, reverse)
+        state, steps = (h0, c0), []
+        for t in (range(3, -1, -1) if reverse else range(4)):
+            state = F.lstm_cell(x[t], state, *w)
+            steps.append((t, state[0].detach().numpy()))
+        for t, h in steps:
+            np.testing.assert_allclose(out[t].detach().numpy(), h, rtol=1e-12)
+        np.testing.assert_allclose(h_n.detach().numpy(), state[0].detach().numpy(), rtol=1e-12)
+
+
+def test_cell_rejects_wrong_input_size(rng):
+    arrays = _arrays(rng, 4, dtype=np.float32)
+    h = chainrule.tensor(arrays[1])
+    with pytest.raises(ShapeError, match=r"lstm_cell: got input \(3, 7\).*w_ih \(20, 4\)"):
+        F.lstm_cell(chainrule.zeros(3, 7), (h, h), *(chainrule.tensor(a) for a in arrays[2:]))
+    with pytest.raises(ShapeError, match=r"gru_cell: got input \(3, 4\), hx \(3, 5\)"):
+        F.gru_cell(chainrule.tensor(arrays[0]), h, *(chainrule.tensor(a) for a in arrays[2:]))
+
+
+def test_cell_rejects_mixed_dtypes(rng):
+    arrays = _arrays(rng, 1, dtype=np.float32)
+    tensors = [chainrule.tensor(a) for a in arrays]
+    tensors[2] = tensors[2].double()
+    with pytest.raises(DTypeError, match="rnn_tanh_cell: w_ih has dtype chainrule.float64 but input has "
+                                         "chainrule.float32"):
+        F.rnn_tanh_cell(*tensors)
+
+
+def test_lstm_cell_rejects_a_single_state(rng):
+    arrays = _arrays(rng, 4, dtype=np.float32)
+    tensors = [chainrule.tensor(a) for a in arrays]
+    with pytest.raises(TypeError, match=r"lstm_cell: hx must be the pair \(h, c\)"):
+        F.lstm_cell(*tensors)
