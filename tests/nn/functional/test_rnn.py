@@ -199,8 +199,8 @@ def test_cell_rejects_mixed_dtypes(rng):
     arrays = _arrays(rng, 1, dtype=np.float32)
     tensors = [chainrule.tensor(a) for a in arrays]
     tensors[2] = tensors[2].double()
-    with pytest.raises(DTypeError, match="rnn_tanh_cell: w_ih has dtype chainrule.float64 but input has "
-                                         "chainrule.float32"):
+    message = "rnn_tanh_cell: w_ih has dtype chainrule.float64 but input has chainrule.float32"
+    with pytest.raises(DTypeError, match=message):
         F.rnn_tanh_cell(*tensors)
 
 

@@ -27,7 +27,7 @@ __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
 def _check_cell(op: str, input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, gates: int,
                 b_ih: Tensor | None, b_hh: Tensor | None) -> None:
-    """Raise, naming the shapes, unless input (B, I), hx (B, H), w_ih (G*H, I), w_hh (G*H, H) fit."""
+    """Raise, naming the shapes, unless input, hx, w_ih, w_hh (G gates) and the biases fit."""
     for name, t in (("input", input), ("hx", hx), ("w_ih", w_ih), ("w_hh", w_hh),
                     ("b_ih", b_ih), ("b_hh", b_hh)):
         if t is not None and not isinstance(t, Tensor):
