@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
+
+import numpy as np
 
 
 def load_torch():
@@ -40,3 +43,73 @@ def row(metric: str, unit: str, ours: float, theirs: float | None) -> dict:
         "torch": theirs,
         "ratio": ours / theirs if theirs else None,
     }
+
+
+def blas_threads() -> int:
+    """Threads NumPy's BLAS uses: the usual environment variables, else every core.
+
+    The training-step workloads give torch the same count, so both do the same BLAS work on the
+    same cores. Set ``OPENBLAS_NUM_THREADS=1`` (before starting Python) for one-core figures.
+    """
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return os.cpu_count() or 1
+
+
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of ``logits`` (N, C) against int ``labels``, and its gradient.
+
+    d loss / d logits = (softmax(logits) - onehot(labels)) / N, by hand: the NumPy floors'
+    shared last layer.
+    """
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    n = len(labels)
+    loss = float(np.mean(np.log(total[:, 0]) - shifted[np.arange(n), labels]))
+    grad = exp / total
+    grad[np.arange(n), labels] -= 1
+    return loss, grad / np.float32(n)
+
+
+def time_steps(steps: dict[str, Callable[[], object]], repeat: int, calls: int) -> dict:
+    """Median milliseconds per call of each step function, wall and CPU.
+
+    One warm-up round, then ``repeat`` rounds in which the functions take turns (each timed over
+    ``calls`` calls), so every library sees the same machine state.
+    """
+    def one_round(fn):
+        return timed(lambda: [fn() for _ in range(calls)])
+
+    for fn in steps.values():
+        one_round(fn)
+    samples: dict = {name: [] for name in steps}
+    for _ in range(repeat):
+        for name, fn in steps.items():
+            samples[name].append(one_round(fn))
+    return {
+        name: {"wall": 1e3 * median([w for w, _ in s]) / calls,
+               "cpu": 1e3 * median([c for _, c in s]) / calls}
+        for name, s in samples.items()
+    }
+
+
+def step_result(workload: str, notes: str, medians: dict) -> dict:
+    """The rows of a training-step workload: chainrule beside torch, with the NumPy floor.
+
+    The floor (the same float32 BLAS work with a hand-written backward, no autograd) goes in
+    each row as ``numpy`` and ``numpy_ratio`` (chainrule / floor) and into the printed notes.
+    """
+    rows = []
+    for kind in ("wall", "cpu"):
+        torch_ms = medians["torch"][kind] if "torch" in medians else None
+        metric = "step" if kind == "wall" else "step cpu"
+        r = row(metric, "ms", medians["chainrule"][kind], torch_ms)
+        r["numpy"] = medians["numpy"][kind]
+        r["numpy_ratio"] = r["chainrule"] / r["numpy"]
+        rows.append(r)
+    floor = ", ".join(f"{r['metric']} {r['numpy']:.3f} ms (chainrule/NumPy "
+                      f"{r['numpy_ratio']:.2f})" for r in rows)
+    return {"workload": workload, "rows": rows, "notes": f"{notes}; NumPy floor: {floor}"}

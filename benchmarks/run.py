@@ -15,7 +15,7 @@ import os
 import platform
 import sys
 
-WORKLOADS = ["op_overhead", "deep_chain"]
+WORKLOADS = ["op_overhead", "deep_chain", "mlp_step", "cnn_step", "lstm_step"]
 
 
 def _environment() -> dict:
