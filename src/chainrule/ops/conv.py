@@ -1,0 +1,340 @@
+"""Convolution and pooling primitives on NCHW arrays.
+
+Three primitives make up convolution, and each one's backward is made of the other two, so
+the set is closed under differentiation (double backward of conv1d/conv2d/conv_transpose2d):
+
+- ``Convolution``: out = conv(x, w) + b (cross-correlation, as PyTorch);
+- ``ConvTranspose``: its adjoint in x, z = conv^T(g, w) (the gradient of the input, and
+  PyTorch's conv_transpose2d);
+- ``ConvWeight``: its adjoint in w, dw = conv_w(x, g) (the gradient of the weight).
+
+Each forward is one strided copy of the input into columns (``_columns``, an im2col with
+``as_strided``) and one batched matrix product (a single BLAS call per group); ConvTranspose
+adds the columns back with one strided add per kernel offset (``_col2im``). Columns are laid
+out (groups, C/groups * kh * kw, N * oh * ow) so that no product needs a transposed copy.
+
+``TakeFlat`` and ``PutFlat`` (gather and scatter-add over the flattened H*W plane of each
+(n, c)) are each other's backward: max pooling picks its maxima with ``TakeFlat``.
+
+Padding is given per side, ((top, bottom), (left, right)), so that 'same' padding and
+ceil-mode pooling, which pad more on one side, need no extra copy.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+
+Pair = tuple[int, int]
+Padding = tuple[Pair, Pair]
+
+
+def conv_out_size(size: int, kernel: int, stride: int, pad: Pair, dilation: int) -> int:
+    """Number of window positions: floor((size + pads - dilation (kernel - 1) - 1) / stride) + 1."""
+    return (size + pad[0] + pad[1] - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _padded(x: np.ndarray, padding: Padding, value: float = 0.0) -> np.ndarray:
+    """``x`` (N, C, H, W) with ``value`` around it (``x`` itself when nothing is padded)."""
+    (top, bottom), (left, right) = padding
+    if not (top or bottom or left or right):
+        return x
+    n, c, h, w = x.shape
+    out = np.full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
+    out[:, :, top:top + h, left:left + w] = x
+    return out
+
+
+_POOL: dict[tuple, list[np.ndarray]] = {}
+_POOL_LOCK = threading.Lock()
+_POOL_MIN_BYTES = 16 << 20
+
+
+def _scratch(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialised array, reused from a per-shape pool once nothing else refers to it.
+
+    The im2col columns are the largest arrays of a CNN step, and a fresh array above glibc's
+    mmap threshold (32 MiB at most) is page-faulted in on every call: filling a reused one is
+    about twice as fast. Small arrays are allocated as usual.
+    """
+    dtype = np.dtype(dtype)
+    if int(np.prod(shape)) * dtype.itemsize < _POOL_MIN_BYTES:
+        return np.empty(shape, dtype)
+    with _POOL_LOCK:
+        pool = _POOL.setdefault((shape, dtype), [])
+        for buf in pool:
+            if sys.getrefcount(buf) <= 3:  # held only by the pool, `buf` and this call
+                return buf
+        buf = np.empty(shape, dtype)
+        if len(pool) < 4:
+            pool.append(buf)
+        return buf
+
+
+def _columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair,
+             groups: int, out_size: Pair) -> np.ndarray:
+    """im2col: cols[g, (c, i, j), (n, p, q)] = xpad[n, g*Cg + c, p*sh + i*dh, q*sw + j*dw]."""
+    xp = _padded(x, padding)
+    n, c, _, _ = xp.shape
+    sn, sc, sh, sw = xp.strides
+    cg = c // groups
+    shape = (groups, cg, kernel[0], kernel[1], n, out_size[0], out_size[1])
+    strides = (cg * sc, sc, sh * dilation[0], sw * dilation[1], sn, sh * stride[0],
+               sw * stride[1])
+    windows = as_strided(xp, shape, strides, writeable=False)
+    cols = _scratch(shape, x.dtype)
+    np.copyto(cols, windows)  # the one copy
+    return cols.reshape(groups, cg * kernel[0] * kernel[1], -1)
+
+
+def _col2im(cols: np.ndarray, size: tuple[int, int, int, int], kernel: Pair, stride: Pair,
+            padding: Padding, dilation: Pair, out_size: Pair) -> np.ndarray:
+    """The adjoint of ``_columns``: adds every column entry back where it was read from."""
+    n, c, h, w = size
+    (top, bottom), (left, right) = padding
+    oh, ow = out_size
+    cols = cols.reshape(c, kernel[0], kernel[1], n, oh, ow)
+    xp = np.zeros((c, n, h + top + bottom, w + left + right), dtype=cols.dtype)
+    for i in range(kernel[0]):
+        r = i * dilation[0]
+        rows = slice(r, r + stride[0] * (oh - 1) + 1, stride[0])
+        for j in range(kernel[1]):
+            s = j * dilation[1]
+            xp[:, :, rows, s:s + stride[1] * (ow - 1) + 1:stride[1]] += cols[:, i, j]
+    xp = xp[:, :, top:top + h, left:left + w]
+    return np.ascontiguousarray(xp.transpose(1, 0, 2, 3))
+
+
+def _grouped_weight(w: np.ndarray, groups: int) -> np.ndarray:
+    """(O, Cg, kh, kw) -> (groups, O/groups, Cg*kh*kw)."""
+    return w.reshape(groups, w.shape[0] // groups, -1)
+
+
+def _grouped_grad(g: np.ndarray, groups: int) -> np.ndarray:
+    """(N, O, oh, ow) -> (groups, O/groups, N*oh*ow)."""
+    n, o = g.shape[:2]
+    return g.transpose(1, 0, 2, 3).reshape(groups, o // groups, -1)
+
+
+def _conv(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Padding, dilation: Pair,
+          groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """conv(x, w) as an (O, N, oh, ow) array, and the columns of x it was computed from."""
+    n, _, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    oh = conv_out_size(h, kh, stride[0], padding[0], dilation[0])
+    ow = conv_out_size(wd, kw, stride[1], padding[1], dilation[1])
+    cols = _columns(x, (kh, kw), stride, padding, dilation, groups, (oh, ow))
+    return np.matmul(_grouped_weight(w, groups), cols).reshape(o, n, oh, ow), cols
+
+
+def _conv_transpose(g: np.ndarray, w: np.ndarray, stride: Pair, padding: Padding,
+                    dilation: Pair, groups: int, size: Pair) -> np.ndarray:
+    """conv^T(g, w) of spatial size ``size``, as an (N, C, H, W) array."""
+    n, _, oh, ow = g.shape
+    o, cg, kh, kw = w.shape
+    full = [(dilation[d] * (k - 1) - padding[d][0], size[d] - s + padding[d][0])
+            for d, (k, s) in enumerate(((kh, oh), (kw, ow)))]
+    if stride == (1, 1) and o <= cg * groups and min(min(p) for p in full) >= 0:
+        # At stride 1 the adjoint is a full convolution with the kernel flipped and its
+        # in/out channels swapped: an im2col of g instead of a col2im into x, cheaper when
+        # g has no more channels than x.
+        flipped = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+        flipped = flipped[..., ::-1, ::-1].reshape(groups * cg, o // groups, kh, kw)
+        out, _ = _conv(g, flipped, stride, tuple(full), dilation, groups)
+        return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+    weight = _grouped_weight(w, groups).transpose(0, 2, 1)  # (G, Cg*kh*kw, O/G)
+    grad = _grouped_grad(g, groups)
+    cols = np.matmul(weight, grad, out=_scratch((groups, weight.shape[1], grad.shape[2]),
+                                                  g.dtype))
+    return _col2im(cols, (n, cg * groups, *size), (kh, kw), stride, padding, dilation,
+                   (oh, ow))
+
+
+def _conv_weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, padding: Padding,
+                 dilation: Pair, groups: int, cols: np.ndarray | None) -> np.ndarray:
+    """conv_w(x, g): the (O, Cg, kh, kw) weight gradient, from x's columns if given."""
+    _, o, oh, ow = g.shape
+    if cols is None:
+        cols = _columns(x, kernel, stride, padding, dilation, groups, (oh, ow))
+    out = np.matmul(_grouped_grad(g, groups), cols.transpose(0, 2, 1))
+    return out.reshape(o, -1, *kernel)
+
+
+class Convolution(Function):
+    """out = conv(x, w) + b: out[n, o] = b[o] + sum_{c,i,j} w[o, c, i, j] xpad[n, c, ., .]."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        out, cols = _conv(x.data, w.data, stride, padding, dilation, groups)
+        if b is not None:
+            out += b.data.reshape(-1, 1, 1, 1)
+        ctx.save_for_backward(x, w)
+        ctx.conf = (stride, padding, dilation, groups)
+        if ctx.needs_input_grad[1]:
+            ctx.cols = cols  # the weight gradient needs them again
+        return np.ascontiguousarray(out.transpose(1, 0, 2, 3))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors  # checks that x was not modified, so cols are still valid
+        conf = ctx.conf
+        need = ctx.needs_input_grad
+        grad_x = grad_w = grad_b = None
+        if need[0]:
+            grad_x = ConvTranspose.apply(grad, w, *conf, x.shape[2:])
+        if need[1]:
+            cols = ctx.__dict__.pop("cols", None)  # used once: a retained graph recomputes
+            grad_w = ConvWeight.apply(x, grad, w.shape[2:], *conf, cols)
+        if need[2]:
+            grad_b = grad.sum((0, 2, 3))
+        return grad_x, grad_w, grad_b, None, None, None, None
+
+
+class ConvTranspose(Function):
+    """z = conv^T(g, w), the adjoint of conv in its input: <z, x> = <g, conv(x, w)>.
+
+    ``size`` is the spatial size of z, which the stride alone leaves ambiguous.
+    """
+
+    @staticmethod
+    def forward(ctx, g, w, stride, padding, dilation, groups, size):
+        ctx.save_for_backward(g, w)
+        ctx.conf = (stride, padding, dilation, groups)
+        return _conv_transpose(g.data, w.data, stride, padding, dilation, groups, tuple(size))
+
+    @staticmethod
+    def backward(ctx, grad):
+        g, w = ctx.saved_tensors
+        conf = ctx.conf
+        need = ctx.needs_input_grad
+        grad_g = grad_w = None
+        if need[0]:
+            grad_g = Convolution.apply(grad, w, None, *conf)
+            if grad_g.shape != g.shape:  # output_padding >= stride (allowed below dilation)
+                grad_g = grad_g[:, :, :g.shape[2], :g.shape[3]]
+        if need[1]:
+            grad_w = ConvWeight.apply(grad, g, w.shape[2:], *conf, None)
+        return grad_g, grad_w, None, None, None, None, None
+
+
+class ConvWeight(Function):
+    """dw = conv_w(x, g), the adjoint of conv in its weight: <dw, v> = <g, conv(x, v)>.
+
+    ``cols``: x's im2col columns when the forward already has them, else None.
+    """
+
+    @staticmethod
+    def forward(ctx, x, g, kernel, stride, padding, dilation, groups, cols):
+        ctx.save_for_backward(x, g)
+        ctx.conf = (stride, padding, dilation, groups)
+        return _conv_weight(x.data, g.data, tuple(kernel), stride, padding, dilation, groups,
+                            cols)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, g = ctx.saved_tensors
+        conf = ctx.conf
+        need = ctx.needs_input_grad
+        grad_x = grad_g = None
+        if need[0]:
+            grad_x = ConvTranspose.apply(g, grad, *conf, x.shape[2:])
+        if need[1]:
+            grad_g = Convolution.apply(x, grad, None, *conf)
+            if grad_g.shape != g.shape:
+                grad_g = grad_g[:, :, :g.shape[2], :g.shape[3]]
+        return grad_x, grad_g, None, None, None, None, None, None
+
+
+def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Pair,
+                padding: Padding, dilation: Pair, groups: int) -> Tensor:
+    """conv2d on checked arguments (see chainrule.nn.functional.conv2d)."""
+    return Convolution.apply(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose(input: Tensor, weight: Tensor, stride: Pair, padding: Padding,
+                   dilation: Pair, groups: int, size: Pair) -> Tensor:
+    """The adjoint of ``convolution`` in its input, of spatial size ``size``."""
+    return ConvTranspose.apply(input, weight, stride, padding, dilation, groups, size)
+
+
+# -- gather and scatter-add over each (n, c) plane, for max pooling ---------------------------
+
+
+def _flat_index(index: np.ndarray) -> np.ndarray:
+    n, c = index.shape[:2]
+    return index.reshape(n, c, -1)
+
+
+class TakeFlat(Function):
+    """out[n, c, ...] = x[n, c].flat[index[n, c, ...]] (index: int64, positions in H*W)."""
+
+    @staticmethod
+    def forward(ctx, x, index, unique):
+        n, c = x.data.shape[:2]
+        out = np.take_along_axis(x.data.reshape(n, c, -1), _flat_index(index), axis=2)
+        ctx.size = x.data.shape
+        ctx.index, ctx.unique = index, unique
+        return out.reshape(index.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return PutFlat.apply(grad, ctx.index, ctx.size, ctx.unique), None, None
+
+
+class PutFlat(Function):
+    """out = zeros(size); out[n, c].flat[index[n, c, ...]] += g[n, c, ...] (repeats add up).
+
+    ``unique`` promises that no (n, c) plane repeats a position, so a plain write suffices.
+    """
+
+    @staticmethod
+    def forward(ctx, g, index, size, unique):
+        n, c = size[:2]
+        flat = _flat_index(index)
+        values = g.data.reshape(flat.shape)
+        if unique:
+            out = np.zeros((n, c, int(np.prod(size[2:]))), dtype=g.data.dtype)
+            np.put_along_axis(out, flat, values, axis=2)
+        else:
+            plane = int(np.prod(size[2:]))
+            offsets = (np.arange(n * c) * plane).reshape(n, c, 1)
+            sums = np.bincount((flat + offsets).ravel(), weights=values.ravel(),
+                               minlength=n * c * plane)
+            out = sums.astype(g.data.dtype, copy=False)
+        ctx.index, ctx.unique = index, unique
+        return out.reshape(size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return TakeFlat.apply(grad, ctx.index, ctx.unique), None, None, None
+
+
+def take_flat(input: Tensor, index: np.ndarray, unique: bool) -> Tensor:
+    """``input[n, c].flat[index[n, c]]`` for every (n, c); see :class:`TakeFlat`."""
+    return TakeFlat.apply(input, index, unique)
+
+
+def window_argmax(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding,
+                  dilation: Pair, out_size: Pair) -> np.ndarray:
+    """For each window of ``x`` (N, C, H, W), the flat H*W position of its first maximum.
+
+    Padding is -inf, so it is never picked unless a window holds nothing else; NaN wins, as
+    in PyTorch (argmax returns the first NaN).
+    """
+    n, c, h, w = x.shape
+    xp = _padded(x, padding, -np.inf)
+    sn, sc, sh, sw = xp.strides
+    oh, ow = out_size
+    shape = (n, c, oh, ow, kernel[0], kernel[1])
+    strides = (sn, sc, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1])
+    windows = as_strided(xp, shape, strides, writeable=False).reshape(n, c, oh, ow, -1)
+    k = windows.argmax(axis=-1)
+    row = (np.arange(oh) * stride[0] - padding[0][0]).reshape(oh, 1) + k // kernel[1] * dilation[0]
+    col = (np.arange(ow) * stride[1] - padding[1][0]) + k % kernel[1] * dilation[1]
+    return (row * w + col).astype(np.int64, copy=False)

@@ -1,0 +1,186 @@
+"""The convolution primitives of ops/conv.py: adjoint identities, gradients, gather/scatter."""
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule.autograd import gradcheck, gradgradcheck
+from chainrule.ops import conv as C
+
+
+def _leaf(rng, *shape, dtype=np.float64):
+    return chainrule.Tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+
+
+# (x shape, w shape, stride, padding per side, dilation, groups)
+CASES = [
+    ((2, 3, 5, 5), (4, 3, 3, 3), (1, 1), ((0, 0), (0, 0)), (1, 1), 1),
+    ((1, 2, 5, 6), (3, 2, 3, 2), (2, 1), ((1, 1), (0, 2)), (1, 1), 1),
+    ((1, 4, 6, 5), (6, 2, 2, 3), (1, 2), ((1, 0), (1, 1)), (2, 1), 2),
+    ((2, 3, 4, 4), (3, 1, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 3),  # depthwise
+    ((1, 2, 5, 5), (1, 2, 3, 3), (1, 1), ((2, 2), (1, 1)), (1, 1), 1),  # padding > d(k-1)/2
+    ((1, 1, 7, 7), (2, 1, 3, 3), (3, 3), ((0, 0), (0, 0)), (1, 1), 1),  # uncovered tail
+]
+IDS = [f"case{i}" for i in range(len(CASES))]
+
+
+def _conv_ref(x, w, stride, padding, dilation, groups):
+    """A naive loop over output positions."""
+    xp = np.pad(x, ((0, 0), (0, 0), padding[0], padding[1]))
+    o, cg, kh, kw = w.shape
+    oh = (xp.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (xp.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    out = np.zeros((x.shape[0], o, oh, ow))
+    for k in range(o):
+        g = k // (o // groups)
+        for i in range(oh):
+            for j in range(ow):
+                r, c = i * stride[0], j * stride[1]
+                patch = xp[:, g * cg:(g + 1) * cg, r:r + dilation[0] * (kh - 1) + 1:dilation[0],
+                           c:c + dilation[1] * (kw - 1) + 1:dilation[1]]
+                out[:, k, i, j] = (patch * w[k]).sum((1, 2, 3))
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_convolution_matches_a_loop(case, rng):
+    xs, ws, stride, padding, dilation, groups = case
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    out = C.convolution(chainrule.tensor(x), chainrule.tensor(w), chainrule.tensor(b), stride,
+                        padding, dilation, groups)
+    expected = _conv_ref(x, w, stride, padding, dilation, groups) + b.reshape(-1, 1, 1)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_transpose_and_weight_are_the_adjoints_of_convolution(case, rng):
+    """<g, conv(x, w)> = <conv^T(g, w), x> = <conv_w(x, g), w>."""
+    xs, ws, stride, padding, dilation, groups = case
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    y = _conv_ref(x, w, stride, padding, dilation, groups)
+    g = rng.standard_normal(y.shape)
+    z = C.conv_transpose(chainrule.tensor(g), chainrule.tensor(w), stride, padding, dilation,
+                         groups, xs[2:])
+    dw = C.ConvWeight.apply(chainrule.tensor(x), chainrule.tensor(g), ws[2:], stride, padding,
+                            dilation, groups, None)
+    assert z.shape == xs and dw.shape == ws
+    np.testing.assert_allclose((z.numpy() * x).sum(), (g * y).sum(), rtol=1e-10)
+    np.testing.assert_allclose((dw.numpy() * w).sum(), (g * y).sum(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_convolution_gradcheck_and_gradgradcheck(case, rng):
+    xs, ws, stride, padding, dilation, groups = case
+    x, w, b = _leaf(rng, *xs), _leaf(rng, *ws), _leaf(rng, ws[0])
+
+    def fn(x, w, b):
+        return C.convolution(x, w, b, stride, padding, dilation, groups)
+
+    assert gradcheck(fn, (x, w, b))
+    assert gradgradcheck(fn, (x, w, b))
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_conv_transpose_gradcheck_and_gradgradcheck(case, rng):
+    xs, ws, stride, padding, dilation, groups = case
+    oh, ow = _conv_ref(np.zeros(xs), np.zeros(ws), stride, padding, dilation, groups).shape[2:]
+    g, w = _leaf(rng, xs[0], ws[0], oh, ow), _leaf(rng, *ws)
+
+    def fn(g, w):
+        return C.conv_transpose(g, w, stride, padding, dilation, groups, xs[2:])
+
+    assert gradcheck(fn, (g, w))
+    assert gradgradcheck(fn, (g, w))
+
+
+def test_conv_weight_gradcheck_and_gradgradcheck(rng):
+    xs, ws, stride, padding, dilation, groups = CASES[2]
+    x, g = _leaf(rng, *xs), _leaf(rng, 1, 6, 5, 3)
+
+    def fn(x, g):
+        return C.ConvWeight.apply(x, g, ws[2:], stride, padding, dilation, groups, None)
+
+    assert fn(x, g).shape == ws
+    assert gradcheck(fn, (x, g))
+    assert gradgradcheck(fn, (x, g))
+
+
+def test_stride_one_transpose_takes_the_flipped_kernel_path_and_agrees(rng):
+    """conv^T at stride 1 with fewer output than input channels is a full convolution."""
+    x, w = rng.standard_normal((2, 4, 5, 5)), rng.standard_normal((2, 4, 3, 3))
+    g = rng.standard_normal((2, 2, 5, 5))
+    fast = C._conv_transpose(g, w, (1, 1), ((1, 1), (1, 1)), (1, 1), 1, (5, 5))
+    y = _conv_ref(x, w, (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    np.testing.assert_allclose((fast * x).sum(), (g * y).sum(), rtol=1e-10)
+
+
+def test_primitives_keep_float32(rng):
+    x, w, b = (_leaf(rng, 1, 2, 4, 4, dtype=np.float32), _leaf(rng, 3, 2, 3, 3, dtype=np.float32),
+               _leaf(rng, 3, dtype=np.float32))
+    out = C.convolution(x, w, b, (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    (gx, gw, gb) = chainrule.autograd.grad(out.sum(), (x, w, b), create_graph=True)
+    (ggx,) = chainrule.autograd.grad(gw.sum(), (x,))
+    assert {t.data.dtype for t in (out, gx, gw, gb, ggx)} == {np.dtype(np.float32)}
+
+
+def test_grad_fn_is_named_like_pytorch(rng):
+    out = C.convolution(_leaf(rng, 1, 1, 3, 3), _leaf(rng, 1, 1, 2, 2), None, (1, 1),
+                        ((0, 0), (0, 0)), (1, 1), 1)
+    assert out.grad_fn.name() == "ConvolutionBackward0"
+
+
+def test_backward_twice_with_retained_graph_recomputes_the_columns(rng):
+    x, w = _leaf(rng, 1, 2, 4, 4), _leaf(rng, 3, 2, 3, 3)
+    out = C.convolution(x, w, None, (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
+    out.sum().backward(retain_graph=True)
+    first = w.grad.numpy().copy()
+    out.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), 2 * first)
+
+
+def test_modifying_the_input_in_place_is_caught_before_stale_columns_are_used(rng):
+    x, w = _leaf(rng, 1, 2, 4, 4), _leaf(rng, 3, 2, 3, 3)
+    y = x * 1
+    out = C.convolution(y, w, None, (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
+    with chainrule.no_grad():
+        y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_scratch_reuses_a_buffer_only_once_it_is_free():
+    shape = (C._POOL_MIN_BYTES // 4 + 1,)
+    a = C._scratch(shape, np.float32)
+    b = C._scratch(shape, np.float32)
+    assert a is not b  # a is still referenced
+    ident = id(a)
+    del a
+    assert id(C._scratch(shape, np.float32)) == ident
+    small = C._scratch((3,), np.float32)
+    assert small is not C._scratch((3,), np.float32)
+
+
+# -- TakeFlat / PutFlat -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("unique", [True, False])
+def test_take_flat_and_put_flat_gradients(unique, rng):
+    x = _leaf(rng, 2, 2, 3, 3)
+    index = (rng.permutation(9)[:4] if unique else rng.integers(0, 9, 4))
+    index = np.broadcast_to(index, (2, 2, 4)).astype(np.int64).reshape(2, 2, 2, 2).copy()
+
+    def fn(x):
+        return C.take_flat(x, index, unique)
+
+    expected = np.take_along_axis(x.data.reshape(2, 2, 9), index.reshape(2, 2, 4), 2)
+    np.testing.assert_allclose(fn(x).data.reshape(2, 2, 4), expected)
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
+
+
+def test_put_flat_adds_up_repeated_positions(rng):
+    g = chainrule.tensor(np.arange(1.0, 5.0).reshape(1, 1, 4))
+    index = np.array([[[0, 2, 0, 2]]])
+    out = C.PutFlat.apply(g, index, (1, 1, 2, 2), False)
+    np.testing.assert_array_equal(out.numpy(), [[[[4.0, 0.0], [6.0, 0.0]]]])
+    assert out.dtype == chainrule.float64
