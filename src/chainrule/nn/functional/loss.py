@@ -80,10 +80,10 @@ def _difference(op: str, input: Tensor, target: Tensor) -> Tensor:
                          f"{input.dtype} and target {target.dtype}")
     if input.shape != target.shape:
         broadcast_shapes(op, input.data.shape, target.data.shape)
-        warnings.warn(f"{op}: using a target size ({tuple(target.shape)}) that is different to "
-                      f"the input size ({tuple(input.shape)}). This will likely lead to "
-                      f"incorrect results due to broadcasting. Please ensure they have the "
-                      f"same size.", UserWarning, stacklevel=3)
+        warnings.warn(f"{op}: using a target of shape {tuple(target.shape)} that differs "
+                      f"from the input's shape {tuple(input.shape)}; they are broadcast, which "
+                      f"is likely to give wrong results. Please ensure they have the same size.",
+                      UserWarning, stacklevel=3)
     return ops.sub(input, target)
 
 
@@ -251,9 +251,10 @@ def _pick(op: str, logp: Tensor, target: np.ndarray, weight: Tensor | None,
 
 
 def _weighted_mean(loss: Tensor, w: np.ndarray) -> Tensor:
-    """``loss.sum() / w.sum()``: NaN (as PyTorch) when every target is ignored."""
+    """``loss.sum() / w.sum()``; when every target is ignored, NaN with zero gradients, as
+    PyTorch (the ignored entries of ``loss`` are already multiplied by 0)."""
     total = w.sum()
-    return loss.sum() / float(total) if total != 0 else loss.sum() * float("nan")
+    return loss.sum() / float(total) if total != 0 else loss.sum() + float("nan")
 
 
 def _batched(input: Tensor, target: Tensor) -> tuple[Tensor, np.ndarray]:
