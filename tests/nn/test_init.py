@@ -66,7 +66,7 @@ def _check_uniform(w, bound):
     np.testing.assert_allclose(w.std(), bound / math.sqrt(3), rtol=0.02)
 
 
-def test_uniform_and_normal(rng):
+def test_uniform_and_normal():
     chainrule.manual_seed(0)
     w = init.uniform_(_empty(200, 100), -0.3, 0.5).data
     assert w.min() >= -0.3 and w.max() < 0.5
@@ -75,13 +75,13 @@ def test_uniform_and_normal(rng):
     np.testing.assert_allclose([w.mean(), w.std()], [1.0, 0.2], rtol=0.02)
 
 
-def test_xavier(rng):
+def test_xavier():
     chainrule.manual_seed(1)
     w = init.xavier_uniform_(_empty(100, 300), gain=2.0).data  # fan_in 300, fan_out 100
     _check_uniform(w, 2.0 * math.sqrt(6 / 400))
     w = init.xavier_normal_(_empty(50, 40, 3), gain=0.5).data  # fans 120 and 150
     np.testing.assert_allclose(w.std(), 0.5 * math.sqrt(2 / 270), rtol=0.02)
-    assert abs(w.mean()) < 0.01 * w.std() * 10
+    assert abs(w.mean()) < 0.05 * w.std()  # about 4 standard errors of the mean
 
 
 @pytest.mark.parametrize("mode", ["fan_in", "fan_out"])

@@ -211,3 +211,14 @@ def test_batch_norm_matches_torch(rng, training):
                                                     momentum=0.2), [x, w, b])
     np.testing.assert_allclose(rm.data, trm.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(rv.data, trv.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["layer_norm", "group_norm", "normalize"])
+def test_per_sample_norms_stay_float32(rng, name):
+    x = _t(rng.standard_normal((2, 4, 3)).astype(np.float32))
+    w = _t(np.ones(4, np.float32))
+    out = {"layer_norm": lambda: F.layer_norm(x, 3),
+           "group_norm": lambda: F.group_norm(x, 2, w),
+           "normalize": lambda: F.normalize(x)}[name]()
+    out.sum().backward()
+    assert out.dtype == x.grad.dtype == chainrule.float32
