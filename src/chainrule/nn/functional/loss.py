@@ -230,31 +230,38 @@ def _check_class_target(op: str, input: Tensor, target: Tensor) -> None:
                          f"{tuple(input.shape)}, got {tuple(target.shape)}")
 
 
-def _pick(op: str, logp: Tensor, target: np.ndarray, weight: Tensor | None,
-          ignore_index: int) -> tuple[Tensor, np.ndarray]:
-    """``-weight[t] * logp[n, t, ...]`` per sample of a batched (N, C, ...) ``logp``, and the
-    weights ``weight[t]`` as an array (0 where ``t == ignore_index``)."""
-    n_classes = logp.shape[1]
+def _kept_targets(op: str, target: np.ndarray, n_classes: int,
+                  ignore_index: int) -> np.ndarray | None:
+    """The mask of targets that are not ``ignore_index`` (None: all of them), once every other
+    target is known to be a class index in [0, n_classes)."""
+    if target.size:
+        low, high = target.min(), target.max()
+        if low >= 0 and high < n_classes and not low <= ignore_index <= high:
+            return None  # the common case, checked with two reductions
     valid = target != ignore_index
     bad = valid & ((target < 0) | (target >= n_classes))
     if bad.any():
         raise IndexError(f"{op}: Target {int(target[bad].flat[0])} is out of bounds: expected "
                          f"class indices in [0, {n_classes}) or ignore_index ({ignore_index})")
-    everything = weight is None and valid.all()
-    safe = (target if everything else np.where(valid, target, 0)).astype(np.int64, copy=False)
-    picked = ops.gather(logp, 1, Tensor(np.expand_dims(safe, 1))).squeeze(1)
-    if everything:
-        return -picked, np.ones(target.shape, logp.data.dtype)
-    w = weight.data[safe] if weight is not None else np.ones(target.shape, logp.data.dtype)
-    w = np.where(valid, w, 0).astype(logp.data.dtype, copy=False)
-    return -picked * Tensor(w), w
+    return None if valid.all() else valid
 
 
-def _weighted_mean(loss: Tensor, w: np.ndarray) -> Tensor:
-    """``loss.sum() / w.sum()``; when every target is ignored, NaN with zero gradients, as
-    PyTorch (the ignored entries of ``loss`` are already multiplied by 0)."""
-    total = w.sum()
-    return loss.sum() / float(total) if total != 0 else loss.sum() + float("nan")
+def _pick(logp: Tensor, target: np.ndarray, weight: Tensor | None,
+          valid: np.ndarray | None) -> tuple[Tensor, np.ndarray | int]:
+    """``weight[t] * logp[n, t, ...]`` per sample of a batched (N, C, ...) ``logp`` (0 where
+    the target is ignored), and the total weight of the kept targets."""
+    safe = target if valid is None else np.where(valid, target, 0)
+    safe = safe.astype(np.int64, copy=False)
+    if logp.ndim == 2:
+        picked = logp[np.arange(len(safe)), safe]
+    else:
+        picked = ops.gather(logp, 1, Tensor(np.expand_dims(safe, 1))).squeeze(1)
+    if weight is None and valid is None:
+        return picked, safe.size
+    w = weight.data[safe] if weight is not None else np.ones(safe.shape, logp.data.dtype)
+    if valid is not None:
+        w = np.where(valid, w, 0).astype(logp.data.dtype, copy=False)
+    return picked * Tensor(w), w.sum()
 
 
 def _batched(input: Tensor, target: Tensor) -> tuple[Tensor, np.ndarray]:
@@ -269,17 +276,22 @@ def _class_index_loss(op: str, logp: Tensor, target: Tensor, weight: Tensor | No
     """nll_loss on log-probabilities, mixed with the smoothed term when ``smoothing > 0``."""
     unbatched = logp.ndim == 1
     logp, t = _batched(logp, target)
-    loss, w = _pick(op, logp, t, weight, ignore_index)
+    valid = _kept_targets(op, t, logp.shape[1], ignore_index)
+    kept, total = _pick(logp, t, weight, valid)  # the loss is -kept
     if smoothing > 0:
-        # -Σ_c weight[c] logp[c] / C per sample, 0 where the target is ignored
+        # the smoothed part: -Σ_c weight[c] logp[c] / C per sample, 0 where ignored
         scores = logp if weight is None else logp * weight.reshape(-1, *[1] * (logp.ndim - 2))
-        uniform = -scores.sum(dim=1) * Tensor((t != ignore_index).astype(logp.data.dtype))
-        loss = loss * (1 - smoothing) + uniform * (smoothing / logp.shape[1])
+        scores = scores.sum(dim=1)
+        if valid is not None:
+            scores = scores * Tensor(valid.astype(logp.data.dtype))
+        kept = kept * (1 - smoothing) + scores * (smoothing / logp.shape[1])
     if reduction == "mean":
-        return _weighted_mean(loss, w)
+        # a sum of zeros plus NaN when every target is ignored: NaN with zero gradients, as
+        # PyTorch
+        return kept.sum() * (-1.0 / float(total)) if total else kept.sum() + float("nan")
     if reduction == "sum":
-        return loss.sum()
-    return loss.squeeze(0) if unbatched else loss
+        return -kept.sum()
+    return -kept.squeeze(0) if unbatched else -kept
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
