@@ -118,6 +118,9 @@ def test_batch_norm_errors():
         F.batch_norm(chainrule.ones(3), chainrule.zeros(3), chainrule.ones(3))
     with pytest.raises(ValueError, match="batch_norm: running_mean and running_var are needed"):
         F.batch_norm(chainrule.ones(2, 3), None, None, training=False)
+    with pytest.raises(TypeError, match="batch_norm: momentum must be a float, got None"):
+        F.batch_norm(chainrule.ones(2, 3), chainrule.zeros(3), chainrule.ones(3), None, None,
+                     True, None)
 
 
 def test_batch_norm_error_leaves_running_stats_untouched():

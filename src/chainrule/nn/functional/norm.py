@@ -33,11 +33,12 @@ def _check_param(op: str, name: str, value: Tensor | None, shape: tuple[int, ...
         raise ShapeError(f"{op}: {name} has shape {tuple(value.shape)} but expected {shape}")
 
 
-def _standardize(input: Tensor, dims: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor]:
-    """((x - mean) / sqrt(var + eps), biased var) over ``dims``, both with kept dims."""
-    diff = input - input.mean(dims, keepdim=True)
+def _standardize(input: Tensor, dims: tuple[int, ...], eps: float) -> tuple[Tensor, ...]:
+    """((x - mean) / sqrt(var + eps), mean, biased var) over ``dims``, with kept dims."""
+    mean = input.mean(dims, keepdim=True)
+    diff = input - mean
     var = (diff * diff).mean(dims, keepdim=True)
-    return diff * (var + eps).rsqrt(), var
+    return diff * (var + eps).rsqrt(), mean, var
 
 
 def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, shape) -> Tensor:
@@ -81,6 +82,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
         _check_param("batch_norm", name, value, (c,))
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+        raise TypeError(f"batch_norm: momentum must be a float, got {momentum!r} (the "
+                        f"BatchNorm modules turn momentum=None into a cumulative average)")
     dims = (0, *range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training:
@@ -88,8 +92,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when "
                              f"training, got input of shape {tuple(input.shape)}")
-        out, var = _standardize(input, dims, eps)
-        _update_running(running_mean, running_var, input.data, var.data, dims, momentum, n)
+        out, mean, var = _standardize(input, dims, eps)
+        _update_running(running_mean, running_var, mean.data, var.data, momentum, n)
     elif running_mean is None or running_var is None:
         raise ValueError("batch_norm: running_mean and running_var are needed when not "
                          "training; pass training=True to use the batch's statistics")
@@ -98,13 +102,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return _affine(out, weight, bias, shape)
 
 
-def _update_running(running_mean: Tensor | None, running_var: Tensor | None, x: np.ndarray,
-                    var: np.ndarray, dims: tuple[int, ...], momentum: float, n: int) -> None:
+def _update_running(running_mean: Tensor | None, running_var: Tensor | None, mean: np.ndarray,
+                    var: np.ndarray, momentum: float, n: int) -> None:
     """running = (1 - momentum) running + momentum batch, unbiased variance (n / (n - 1))."""
     if running_mean is not None:
-        mean = x.mean(axis=dims)
         running_mean.data *= 1 - momentum
-        running_mean.data += (momentum * mean).astype(running_mean.data.dtype, copy=False)
+        running_mean.data += (momentum * mean.reshape(-1)).astype(running_mean.data.dtype,
+                                                                   copy=False)
         running_mean._bump_version()
     if running_var is not None:
         unbiased = var.reshape(-1) * (n / (n - 1))
@@ -139,7 +143,7 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int],
                          f"normalized_shape {shape}; expected (*, {', '.join(map(str, shape))})")
     _check_param("layer_norm", "weight", weight, shape)
     _check_param("layer_norm", "bias", bias, shape)
-    out, _ = _standardize(input, tuple(range(input.ndim - k, input.ndim)), eps)
+    out = _standardize(input, tuple(range(input.ndim - k, input.ndim)), eps)[0]
     return _affine(out, weight, bias, shape)
 
 
@@ -169,7 +173,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     _check_param("group_norm", "weight", weight, (c,))
     _check_param("group_norm", "bias", bias, (c,))
     grouped = input.reshape(n, num_groups, math.prod(input.shape[1:]) // num_groups)
-    out, _ = _standardize(grouped, (2,), eps)
+    out = _standardize(grouped, (2,), eps)[0]
     shape = (1, c) + (1,) * (input.ndim - 2)
     return _affine(out.reshape(input.shape), weight, bias, shape)
 
