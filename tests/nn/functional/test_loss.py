@@ -449,6 +449,8 @@ X, T = chainrule.randn(3, 4), chainrule.tensor([0, 3, 1])
     (lambda: F.nll_loss(X, T.float()), DTypeError, "nll_loss: target must be an integer"),
     (lambda: F.cross_entropy(X, T.float()), ShapeError, r"must have the input's shape \(3, 4\)"),
     (lambda: F.cross_entropy(X, X.double()), DTypeError, "target has dtype chainrule.float64"),
+    (lambda: F.cross_entropy(X, X.softmax(1), ignore_index=1), ValueError,
+     r"ignore_index \(1\) is not supported for class-probability"),
     (lambda: F.cross_entropy(X, T[:2]), ShapeError, r"input batch_size \(3\).*batch_size \(2\)"),
     (lambda: F.cross_entropy(chainrule.randn(2, 3, 4), chainrule.zeros(2, 5).long()), ShapeError,
      r"expected target of shape \(2, 4\)"),

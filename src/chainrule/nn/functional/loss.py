@@ -376,6 +376,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     if target.dtype != input.dtype:
         raise DTypeError(f"{op}: target has dtype {target.dtype} but input has dtype "
                          f"{input.dtype}; they must match")
+    if ignore_index != -100:
+        raise ValueError(f"{op}: ignore_index ({ignore_index}) is not supported for class-"
+                         f"probability (float) targets; give them zero probability instead")
     return _probability_loss(logp, target, weight, reduction, label_smoothing)
 
 
