@@ -32,6 +32,13 @@ def test_linear_gradcheck_and_gradgradcheck(rng, shape):
     assert gradgradcheck(F.linear, args)
 
 
+def test_linear_accepts_non_contiguous_input_and_weight(rng):
+    x, w = rng.standard_normal((4, 6))[:, ::2], rng.standard_normal((3, 5)).T
+    out = F.linear(_t(x), _t(w))
+    np.testing.assert_allclose(out.data, x @ w.T, rtol=1e-12)
+    assert gradcheck(F.linear, (_t(x), _t(w)))
+
+
 def test_linear_stays_float32(rng):
     x = _t(rng.standard_normal((4, 3)).astype(np.float32))
     w = _t(rng.standard_normal((2, 3)).astype(np.float32))

@@ -96,3 +96,47 @@ def test_bilinear_init_bound_is_one_over_sqrt_in1_features():
     assert np.abs(layer.weight.data).max() <= bound
     assert np.abs(layer.weight.data).max() > 0.95 * bound
     assert np.abs(layer.bias.data).max() <= bound
+
+
+class _Net(nn.Module):
+    """Linear -> BatchNorm1d -> relu -> LayerNorm -> Linear, in either library."""
+
+    def __init__(self, lib, relu):
+        super().__init__()
+        self.fc1, self.bn = lib.Linear(4, 8), lib.BatchNorm1d(8)
+        self.ln, self.fc2 = lib.LayerNorm(8), lib.Linear(8, 1)
+        self.relu = relu
+
+    def forward(self, x):
+        return self.fc2(self.ln(self.relu(self.bn(self.fc1(x)))))
+
+
+def test_small_network_trains_like_torch_over_sgd_steps(rng):
+    torch = pytest.importorskip("torch")
+    ours = _Net(nn, chainrule.relu)
+    theirs = torch.nn.Module()
+    theirs.fc1, theirs.bn = torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8)
+    theirs.ln, theirs.fc2 = torch.nn.LayerNorm(8), torch.nn.Linear(8, 1)
+    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+    forward = lambda x: theirs.fc2(theirs.ln(torch.relu(theirs.bn(theirs.fc1(x)))))  # noqa: E731
+    opt = chainrule.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+    t_opt = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
+    x = rng.standard_normal((16, 4)).astype(np.float32)
+    y = (x @ np.array([1.0, -2.0, 0.5, 0.0], np.float32))[:, None]
+    losses = []
+    for _ in range(5):
+        loss = ((ours(chainrule.tensor(x)) - chainrule.tensor(y)) ** 2).mean()
+        t_loss = ((forward(torch.tensor(x)) - torch.tensor(y)) ** 2).mean()
+        opt.zero_grad()
+        t_opt.zero_grad()
+        loss.backward()
+        t_loss.backward()
+        opt.step()
+        t_opt.step()
+        np.testing.assert_allclose(loss.item(), t_loss.item(), rtol=1e-4)
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+    for (key, value), t_value in zip(ours.state_dict().items(), theirs.state_dict().values(),
+                                     strict=True):
+        np.testing.assert_allclose(value.data, t_value.numpy(), rtol=1e-4, atol=1e-5,
+                                   err_msg=key)

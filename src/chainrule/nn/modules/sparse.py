@@ -83,8 +83,8 @@ class Embedding(Module):
                         padding_idx: int | None = None, max_norm: float | None = None,
                         norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                         sparse: bool = False) -> Embedding:
-        """An Embedding whose weight is (a copy-free Parameter over) ``embeddings``; with
-        ``freeze`` it gets no gradient.
+        """An Embedding whose weight is ``embeddings`` (shared, not copied); with ``freeze``
+        it gets no gradient. The padding row is left as given.
 
         Example:
             >>> import chainrule
