@@ -55,6 +55,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
             if type(node) is AccumulateGrad:
                 if accumulate:
                     _accumulate(node, grads[0], create_graph, delivered)
+                if _state.trace is not None:  # autograd.trace: off costs one attribute read
+                    _state.trace._record_leaf(node, grads[0], accumulate)
                 continue
             if grads[0] is not None or any(g is not None for g in grads):
                 _run_node(node, grads, deps, buffers, ready, retain_graph)
@@ -76,6 +78,8 @@ def _run_node(node, grads, deps, buffers, ready, retain_graph: bool) -> None:
     if len(out) != len(edges):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(edges)}, got {len(out)})")
+    if _state.trace is not None:
+        _state.trace._record_node(node, grads, out)
     if _state.anomaly or node._post_hooks:
         _check_and_post_hook(node, out, grads)
     if not retain_graph:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 class _GradState(threading.local):
     enabled = True  # class attribute: the default every new thread starts from
     anomaly = False
+    trace = None  # the active autograd.trace recorder, if any
 
 
 _state = _GradState()
