@@ -17,6 +17,7 @@ import secrets
 
 import numpy as np
 
+from .autograd.forward_ad import zero_jvp
 from .autograd.function import Function
 from .autograd.grad_mode import is_grad_enabled
 from .dtype import DType, as_numpy_dtype, default_float, from_numpy_dtype
@@ -222,6 +223,8 @@ class _Draw(Function):
     def backward(ctx, grad):
         zero = zeros_like(grad)  # the engine sums it back to each input's shape
         return (*(zero if need else None for need in ctx.needs_input_grad[:-1]), None)
+
+    jvp = zero_jvp
 
 
 class Uniform(_Draw):

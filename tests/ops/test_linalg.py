@@ -382,3 +382,12 @@ def test_triangles_keep_integer_and_bool_dtypes():
 def test_linalg_rejects_non_tensor_operands():
     with pytest.raises(DTypeError):
         chainrule.matmul(chainrule.zeros(2), [1.0, 2.0])
+
+
+def test_matmul_gradient_for_the_right_operand_only_with_a_batched_left_operand():
+    # Regression: with only y requiring grad, y is not saved, and the rule read y's ndim.
+    x = chainrule.tensor(np.arange(24.0).reshape(2, 3, 4))
+    w = chainrule.tensor(np.ones((4, 5)), requires_grad=True)
+    (x @ w).sum().backward()
+    np.testing.assert_allclose(w.grad.data, np.broadcast_to(
+        x.data.reshape(-1, 4).sum(0)[:, None], (4, 5)))

@@ -20,6 +20,7 @@ import weakref
 import numpy as np
 
 from ..tensor import Tensor, _wrap
+from . import forward_ad as _forward_ad
 from .grad_mode import _state
 
 _FREED = (
@@ -133,6 +134,10 @@ class FunctionCtx:
         differentiable = self._output_meta[nr][2]
         t = _wrap(data, differentiable, self if differentiable else None, nr)
         t._vc = counter
+        if _state.fw is not None:  # forward-over-reverse: the output's tangent comes along
+            tangent = _forward_ad.saved_output_tangent(self, nr)
+            if tangent is not None:
+                _state.fw.set(t, tangent)
         return t
 
     def mark_non_differentiable(self, *outputs) -> None:
@@ -284,6 +289,8 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run forward on ``args`` and, if any input requires grad, record the graph node."""
+        if _state.fw is not None:  # a forward-AD level is active: inputs may carry tangents
+            return _forward_ad.apply_dual(cls, args)
         if _state.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
@@ -307,7 +314,9 @@ class Function:
         return _wrap(_as_array(out))
 
     @classmethod
-    def _apply_recorded(cls, args):
+    def _apply_recorded(cls, args, save_all: bool = False):
+        """Forward, and the node. ``save_all``: every float input counts as needing a gradient
+        (so forward saves what the rules read), as a jvp rule may read it."""
         ctx = FunctionCtx()
         ctx._fn = cls
         edges, shapes, needs = [], [], []
@@ -324,7 +333,7 @@ class Function:
             else:
                 edges.append(_NO_EDGE)
                 shapes.append(None)
-                needs.append(False)
+                needs.append(save_all and isinstance(a, Tensor) and a.data.dtype.kind == "f")
         ctx.needs_input_grad = tuple(needs)
         if cls._numpy_forward:
             raw = cls.forward(ctx, *args)
@@ -387,3 +396,4 @@ def once_differentiable(fn):
             return fn(ctx, *grads)
 
     return wrapper
+

@@ -14,6 +14,7 @@ class _GradState(threading.local):
     enabled = True  # class attribute: the default every new thread starts from
     anomaly = False
     trace = None  # the active autograd.trace recorder, if any
+    fw = None  # the active forward-AD level (forward_ad._Level), if any
 
 
 _state = _GradState()

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from ..autograd.forward_ad import diagonal_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .comparison import keep_where, where
@@ -46,6 +47,8 @@ class Sigmoid(Function):
         (out,) = ctx.saved_tensors
         return grad * out * (1 - out)  # d sigmoid = sigmoid (1 - sigmoid)
 
+    jvp = diagonal_jvp
+
 
 def sigmoid(input: Tensor) -> Tensor:
     """The logistic function ``1 / (1 + exp(-input))``.
@@ -71,6 +74,8 @@ class Relu(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return keep_where(out.data > 0, grad)
+
+    jvp = diagonal_jvp
 
 
 def relu(input: Tensor) -> Tensor:
@@ -192,6 +197,8 @@ class Softmax(Function):
         weighted = (grad * out).sum(dim=ctx.axis, keepdim=True)
         return out * (grad - weighted), None
 
+    jvp = diagonal_jvp  # its Jacobian diag(s) - s sᵀ is symmetric
+
 
 def softmax(input: Tensor, dim: int, dtype=None) -> Tensor:
     """``exp(input) / exp(input).sum(dim)``, computed without overflow.
@@ -226,6 +233,11 @@ class LogSoftmax(Function):
         (out,) = ctx.saved_tensors
         # d log_softmax: grad_x = grad - softmax * Σ grad, with softmax = e^out
         return grad - exp(out) * grad.sum(dim=ctx.axis, keepdim=True), None
+
+    @staticmethod
+    def jvp(ctx, tangent, _):
+        # J = I - 1 sᵀ: the tangent minus its softmax-weighted mean
+        return tangent - (exp(ctx.out) * tangent).sum(dim=ctx.axis, keepdim=True)
 
 
 def log_softmax(input: Tensor, dim: int, dtype=None) -> Tensor:

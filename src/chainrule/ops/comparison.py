@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
 from ..dtype import result_type
 from ..errors import DTypeError
@@ -179,6 +180,8 @@ class Where(Function):
         grad_y = keep_where(~mask, grad) if ctx.needs_input_grad[2] else None
         return None, grad_x, grad_y
 
+    jvp = linear_jvp  # linear in x and y for a fixed condition
+
 
 def keep_where(mask: np.ndarray, grad: Tensor) -> Tensor:
     """``grad`` where the bool array ``mask`` is True, 0 elsewhere (differentiable in grad).
@@ -230,6 +233,11 @@ class Maximum(Function):
         x, y = ctx.saved_tensors
         return _pick_grads(ctx, grad, x.data < y.data, x.data > y.data, x.data == y.data)
 
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_y):
+        x, y = ctx.primals
+        return _pick_tangent(tangent_x, tangent_y, x.data > y.data, x.data < y.data)
+
 
 class Minimum(Function):
     """out = min(x, y) elementwise; NaN wins, ties split the gradient in half (as PyTorch)."""
@@ -244,6 +252,11 @@ class Minimum(Function):
         x, y = ctx.saved_tensors
         return _pick_grads(ctx, grad, x.data > y.data, x.data < y.data, x.data == y.data)
 
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_y):
+        x, y = ctx.primals
+        return _pick_tangent(tangent_x, tangent_y, x.data < y.data, x.data > y.data)
+
 
 def _pick_grads(
     ctx, grad: Tensor, x_loses: np.ndarray, y_loses: np.ndarray, tie: np.ndarray
@@ -255,6 +268,13 @@ def _pick_grads(
     grad_x = keep_where(~x_loses, grad) if ctx.needs_input_grad[0] else None
     grad_y = keep_where(~y_loses, grad) if ctx.needs_input_grad[1] else None
     return grad_x, grad_y
+
+
+def _pick_tangent(tangent_x, tangent_y, x_wins: np.ndarray, y_wins: np.ndarray) -> Tensor:
+    """The tangent of the operand that was picked; their mean at a tie (as in backward)."""
+    tx = 0.0 if tangent_x is None else tangent_x
+    ty = 0.0 if tangent_y is None else tangent_y
+    return where(_wrap(x_wins), tx, where(_wrap(y_wins), ty, (tx + ty) * 0.5))
 
 
 def maximum(input: TensorLike, other: TensorLike) -> Tensor:

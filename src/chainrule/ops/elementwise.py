@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.forward_ad import diagonal_jvp, linear_jvp, multilinear_jvp, zero_jvp
 from ..autograd.function import Function
 from ..dtype import DType, as_numpy_dtype, result_type
 from ..errors import DTypeError, ShapeError
@@ -78,6 +79,8 @@ class Cast(Function):
     def backward(ctx, grad):
         return to_dtype(grad, ctx.input_dtype), None
 
+    jvp = linear_jvp
+
 
 def to_dtype(input: Tensor, dtype: DType | np.dtype | type | str) -> Tensor:
     """``input`` converted to ``dtype`` (a new tensor; the same one if nothing changes)."""
@@ -97,6 +100,8 @@ class Add(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad, grad
+
+    jvp = linear_jvp
 
 
 def add(input: TensorLike, other: TensorLike, *, alpha: float = 1) -> Tensor:
@@ -123,6 +128,8 @@ class Sub(Function):
     def backward(ctx, grad):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
+    jvp = linear_jvp
+
 
 def sub(input: TensorLike, other: TensorLike, *, alpha: float = 1) -> Tensor:
     """``input - alpha * other``, broadcasting."""
@@ -148,6 +155,8 @@ class Mul(Function):
         grad_y = grad * x if ctx.needs_input_grad[1] else None  # d(xy)/dy = x
         return grad_x, grad_y
 
+    jvp = multilinear_jvp
+
 
 def mul(input: TensorLike, other: TensorLike) -> Tensor:
     """Elementwise product, broadcasting like NumPy. Same as ``input * other``."""
@@ -168,6 +177,14 @@ class Div(Function):
         grad_x = grad / y if ctx.needs_input_grad[0] else None  # d(x/y)/dx = 1/y
         grad_y = -grad * x / (y * y) if ctx.needs_input_grad[1] else None  # d/dy = -x/y²
         return grad_x, grad_y
+
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_y):
+        x, y = ctx.primals
+        terms = [] if tangent_x is None else [tangent_x / y]
+        if tangent_y is not None:
+            terms.append(-tangent_y * ctx.out / y)  # d(x/y) = dx/y - (x/y) dy/y
+        return sum(terms[1:], terms[0])
 
 
 def div(input: TensorLike, other: TensorLike, *, rounding_mode: str | None = None) -> Tensor:
@@ -202,6 +219,8 @@ class FloorDiv(Function):
     def backward(ctx, grad):
         return grad * 0, grad * 0
 
+    jvp = zero_jvp
+
 
 class TruncDiv(Function):
     """out = trunc(x / y); piecewise constant, so its gradient is zero."""
@@ -214,6 +233,8 @@ class TruncDiv(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad * 0, grad * 0
+
+    jvp = zero_jvp
 
 
 def floor_divide(input: TensorLike, other: TensorLike) -> Tensor:
@@ -235,6 +256,14 @@ class Remainder(Function):
         x, y = ctx.saved_tensors
         grad_y = -grad * floor_divide(x, y) if ctx.needs_input_grad[1] else None
         return grad, grad_y
+
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_y):
+        x, y = ctx.primals  # x mod y = x - floor(x/y) y
+        if tangent_y is None:
+            return tangent_x
+        term = -tangent_y * floor_divide(x, y)
+        return term if tangent_x is None else tangent_x + term
 
 
 def remainder(input: TensorLike, other: TensorLike) -> Tensor:
@@ -265,6 +294,15 @@ class Pow(Function):
             grad_y = grad * out * safe_log
         return grad_x, grad_y
 
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_y):
+        x, y = ctx.primals
+        terms = [] if tangent_x is None else [tangent_x * y * x ** (y - 1)]
+        if tangent_y is not None:
+            from .comparison import where
+            terms.append(tangent_y * ctx.out * where(x > 0, x, 1.0).log())
+        return sum(terms[1:], terms[0])
+
 
 class PowScalar(Function):
     """out = x ** c for a Python number c: no tensor for the exponent, one less op."""
@@ -282,6 +320,8 @@ class PowScalar(Function):
         if c == 2:
             return grad * 2 * x, None
         return grad * c * x ** (c - 1), None  # d x^c = c x^(c-1)
+
+    jvp = diagonal_jvp
 
 
 def pow(input: TensorLike, exponent: TensorLike) -> Tensor:
@@ -312,6 +352,8 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, grad):
         return -grad
+
+    jvp = linear_jvp
 
 
 def neg(input: Tensor) -> Tensor:

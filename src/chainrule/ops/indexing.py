@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, _wrap
@@ -106,6 +107,8 @@ class Index(Function):
         zeros = _wrap(np.broadcast_to(np.zeros((), grad.data.dtype), ctx.shape))
         return IndexPut.apply(zeros, ctx.index, grad, True), None
 
+    jvp = linear_jvp
+
 
 def getitem(input: Tensor, index) -> Tensor:
     """``input[index]``: ints, slices (negative steps too), None, Ellipsis, integer arrays,
@@ -154,6 +157,8 @@ class IndexPut(Function):
             if extra > 0:  # NumPy lets values carry leading 1s; the engine sums the rest
                 grad_values = grad_values.reshape((1,) * extra + grad_values.data.shape)
         return grad_x, None, grad_values, None
+
+    jvp = linear_jvp  # linear in (x, values) jointly
 
 
 def index_put_op(op: str, input: Tensor, index: tuple, values: Tensor, accumulate: bool) -> Tensor:

@@ -75,11 +75,20 @@ _TORCH_NAMES = {
 # -- the mechanism ---------------------------------------------------------------------------
 def _records(input: Tensor, *operands) -> bool:
     """Whether the op joins the graph; if not, it takes the NumPy fast path."""
-    if not _state.enabled or input.data.dtype.kind != "f":
+    if input.data.dtype.kind != "f":
         return False  # an integer result never requires grad
+    if _state.fw is not None and _carries_tangent(input, operands):
+        return True  # forward-mode AD: the tangent must follow the new values
+    if not _state.enabled:
+        return False
     if input._requires_grad:
         return True
     return any(isinstance(o, Tensor) and o._requires_grad for o in operands)
+
+
+def _carries_tangent(input: Tensor, operands) -> bool:
+    fw = _state.fw
+    return any(isinstance(t, Tensor) and fw.get(t) is not None for t in (input, *operands))
 
 
 def _check_cast(op: str, input: Tensor, result: np.dtype) -> None:
@@ -170,12 +179,18 @@ def _record(op: str, input: Tensor, compute, other=None, save_input: bool = True
     ``save_input`` says whether ``compute`` may save its argument for backward; if so, the
     stand-in gets its own copy of the old values, since input's memory is about to change.
     """
-    _check_recordable(op, input)
+    if _state.enabled:
+        _check_recordable(op, input)
     data = input.data
     old = _wrap(
         data.copy() if save_input else data, input._requires_grad, input.grad_fn, input._output_nr
     )
+    fw = _state.fw  # forward-mode AD: old carries input's tangent, input adopts out's
+    if fw is not None and fw.get(input) is not None:
+        fw.set(old, fw.get(input))
     out = compute(old)
+    if fw is not None and fw.get(out) is not None:
+        fw.set(input, fw.get(out))
     if out.data.shape != data.shape:
         raise _shape_error(op, input, other)
     if out.data.dtype != data.dtype:

@@ -12,6 +12,7 @@ import string
 
 import numpy as np
 
+from ..autograd.forward_ad import linear_jvp, multilinear_jvp
 from ..autograd.function import Function
 from ..errors import ShapeError
 from ..tensor import Tensor, _wrap
@@ -92,7 +93,7 @@ class MatMul(Function):
             if nx == 1:
                 grad_x = reshape(grad_x, grad_x.data.shape[:-2] + grad_x.data.shape[-1:])
         if need_y:
-            if x.data.ndim > 2 and y.data.ndim == 2:
+            if nx > 2 and ny <= 2:
                 # Fold the batch into the rows: one (k, B*n) @ (B*n, m) instead of B products
                 # that the engine would then have to sum.
                 k, m = x.data.shape[-1], grad.data.shape[-1]
@@ -102,6 +103,8 @@ class MatMul(Function):
             if ny == 1:
                 grad_y = reshape(grad_y, grad_y.data.shape[:-1])
         return grad_x, grad_y
+
+    jvp = multilinear_jvp
 
 
 def matmul(input: TensorLike, other: TensorLike) -> Tensor:
@@ -244,6 +247,8 @@ class Einsum(Function):
             grads.append(_einsum_grad(k, grad, operands, inputs, output, sizes) if need else None)
         return tuple(grads)
 
+    jvp = multilinear_jvp
+
 
 def _einsum_grad(k: int, grad: Tensor, operands, inputs, output: str, sizes: dict) -> Tensor:
     """d out / d operand k: the einsum of ``grad`` with every other operand, to k's subscripts.
@@ -385,6 +390,8 @@ class Diagonal(Function):
     def backward(ctx, grad):
         return DiagEmbed.apply(grad, ctx.shape, *ctx.args), None, None, None
 
+    jvp = linear_jvp
+
 
 class DiagEmbed(Function):
     """out = zeros of `shape` with x written on the diagonal that Diagonal reads: its adjoint."""
@@ -402,6 +409,8 @@ class DiagEmbed(Function):
     @staticmethod
     def backward(ctx, grad):
         return Diagonal.apply(grad, *ctx.args), None, None, None, None
+
+    jvp = linear_jvp
 
 
 def _check_matrix(op: str, input: Tensor) -> None:

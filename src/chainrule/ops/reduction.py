@@ -14,6 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, _wrap
@@ -92,6 +93,13 @@ def _integer_as_int64(input: Tensor, dtype) -> Tensor:
     return input
 
 
+def _reduction_jvp(ctx, tangent, *_):
+    """Tangent of a reduction: sum over the reduced dims of d out/d x_i * t_i, where
+    d out/d x_i is the backward rule applied to ones."""
+    partials = ctx._fn.backward(ctx, _wrap(np.ones_like(ctx.out.data)))[0]
+    return Sum.apply(partials * tangent, ctx.dims, ctx.keepdim)
+
+
 class Sum(Function):
     """out = sum of x over dims."""
 
@@ -103,6 +111,8 @@ class Sum(Function):
     @staticmethod
     def backward(ctx, grad):
         return _kept(grad, ctx).expand(ctx.shape), None, None  # d sum = 1 for every element
+
+    jvp = linear_jvp
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -177,6 +187,8 @@ class Prod(Function):
             return _kept(grad, ctx) * _kept(out, ctx) / x, None, None  # d prod/dx_i = prod/x_i
         return _kept(grad, ctx) * _product_of_others(x, zero, ctx.dims), None, None
 
+    jvp = staticmethod(_reduction_jvp)
+
 
 def _product_of_others(x: Tensor, zero: np.ndarray, dims: tuple[int, ...]) -> Tensor:
     """prod_{j != i} x_j over each reduced slice, without dividing by the zeros of x.
@@ -229,6 +241,8 @@ class Amax(Function):
         with np.errstate(invalid="ignore", divide="ignore"):  # nan input: nan, as PyTorch
             share = hit / np.sum(hit, axis=ctx.dims, keepdims=True)
         return _kept(grad, ctx) * _const(share, x.data.dtype), None, None
+
+    jvp = staticmethod(_reduction_jvp)
 
 
 class Amin(Amax):
@@ -290,6 +304,8 @@ class Selection(Function):
         positions = np.arange(ctx.shape[dim]).reshape((-1,) + (1,) * (len(ctx.shape) - dim - 1))
         chosen = _const(positions == ctx.indices, grad.data.dtype)
         return _kept(grad, ctx) * chosen, None, None, None
+
+    jvp = linear_jvp  # linear in x for the fixed indices
 
 
 def _select(op: str, input: Tensor, dim, keepdim: bool):
@@ -529,6 +545,8 @@ class Cumsum(Function):
     @staticmethod
     def backward(ctx, grad):
         return Cumsum.apply(grad, ctx.dim, not ctx.reverse), None, None
+
+    jvp = linear_jvp
 
 
 def cumsum(input: Tensor, dim: int, *, dtype=None) -> Tensor:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..autograd.forward_ad import linear_jvp
 from ..autograd.function import Function
 from ..errors import ShapeError
 from ..tensor import Tensor, _wrap
@@ -99,6 +100,8 @@ class Reshape(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad.reshape(ctx.shape), None
+
+    jvp = linear_jvp
 
 
 def infer_shape(op: str, shape: tuple[int, ...], input: Tensor) -> tuple[int, ...]:
@@ -254,6 +257,8 @@ class Permute(Function):
         inverse = sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__)
         return permute(grad, inverse), None
 
+    jvp = linear_jvp
+
 
 def permute(input: Tensor, *dims) -> Tensor:
     """A view with dims reordered: ``out.shape[i] == input.shape[dims[i]]``.
@@ -345,6 +350,8 @@ class Expand(Function):
     def backward(ctx, grad):
         return grad, None  # the engine sums the broadcast gradient back to x's shape
 
+    jvp = linear_jvp
+
 
 def expand(input: Tensor, *sizes) -> Tensor:
     """``input`` broadcast to ``sizes``; -1 keeps a dimension. No memory is copied.
@@ -430,6 +437,8 @@ class Flip(Function):
     def backward(ctx, grad):
         return flip(grad, ctx.dims), None
 
+    jvp = linear_jvp
+
 
 def flip(input: Tensor, dims: int | Sequence[int]) -> Tensor:
     """The elements in reverse order along each of ``dims``.
@@ -491,6 +500,8 @@ class Cat(Function):
     def backward(ctx, grad):
         pieces = unbind(grad, ctx.dim) if ctx.new_dim else split(grad, ctx.sizes, ctx.dim)
         return (None, None, *pieces)
+
+    jvp = linear_jvp
 
 
 def _tensor_list(op: str, tensors) -> list[Tensor]:
@@ -592,6 +603,8 @@ class Split(Function):
     def backward(ctx, *grads):
         grad = stack(grads, ctx.dim) if ctx.unbind else cat(grads, ctx.dim)
         return grad, None, None, None
+
+    jvp = linear_jvp
 
 
 def _split(op: str, input: Tensor, sizes, dim: int, unbind: bool = False) -> tuple[Tensor, ...]:
@@ -763,6 +776,8 @@ class Clone(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad
+
+    jvp = linear_jvp
 
 
 def clone(input: Tensor) -> Tensor:

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from ..autograd.forward_ad import diagonal_jvp, zero_jvp
 from ..autograd.function import Function
 from ..dtype import result_type
 from ..errors import DTypeError
@@ -70,6 +71,8 @@ class Exp(Function):
         (out,) = ctx.saved_tensors
         return grad * out  # d e^x = e^x
 
+    jvp = diagonal_jvp
+
 
 def exp(input: Tensor) -> Tensor:
     """e raised to each element.
@@ -95,6 +98,8 @@ class Log(Function):
         (x,) = ctx.saved_tensors
         return grad / x  # d ln x = 1/x
 
+    jvp = diagonal_jvp
+
 
 def log(input: Tensor) -> Tensor:
     """Natural logarithm; -inf at 0 and NaN below.
@@ -119,6 +124,8 @@ class Log1p(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / (x + 1)  # d ln(1 + x) = 1/(1 + x)
+
+    jvp = diagonal_jvp
 
 
 def log1p(input: Tensor) -> Tensor:
@@ -146,6 +153,8 @@ class Expm1(Function):
         (out,) = ctx.saved_tensors
         return grad * (out + 1)  # d (e^x - 1) = e^x = out + 1
 
+    jvp = diagonal_jvp
+
 
 def expm1(input: Tensor) -> Tensor:
     """``exp(input) - 1``, accurate for small inputs.
@@ -171,6 +180,8 @@ class Sqrt(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad / (out * 2)  # d √x = 1/(2√x)
+
+    jvp = diagonal_jvp
 
 
 def sqrt(input: Tensor) -> Tensor:
@@ -208,6 +219,8 @@ class Abs(Function):
         (x,) = ctx.saved_tensors
         return grad * sign(x)  # d|x| = sign(x)
 
+    jvp = diagonal_jvp
+
 
 def abs(input: Tensor) -> Tensor:
     """Absolute value; integer tensors stay integer.
@@ -230,6 +243,8 @@ class Sign(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad * 0
+
+    jvp = zero_jvp
 
 
 def sign(input: Tensor) -> Tensor:
@@ -256,6 +271,8 @@ class Sin(Function):
         (x,) = ctx.saved_tensors
         return grad * cos(x)  # d sin = cos
 
+    jvp = diagonal_jvp
+
 
 def sin(input: Tensor) -> Tensor:
     """Sine, in radians.
@@ -280,6 +297,8 @@ class Cos(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return -grad * sin(x)  # d cos = -sin
+
+    jvp = diagonal_jvp
 
 
 def cos(input: Tensor) -> Tensor:
@@ -307,6 +326,8 @@ class Tan(Function):
         (out,) = ctx.saved_tensors
         return grad * (out * out + 1)  # d tan = 1 + tan²
 
+    jvp = diagonal_jvp
+
 
 def tan(input: Tensor) -> Tensor:
     """Tangent, in radians.
@@ -332,6 +353,8 @@ class Tanh(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (1 - out * out)  # d tanh = 1 - tanh²
+
+    jvp = diagonal_jvp
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -449,6 +472,8 @@ class Erf(Function):
         (x,) = ctx.saved_tensors
         return grad * _TWO_OVER_SQRT_PI * exp(-x * x)  # d erf = 2/√π e^(-x²)
 
+    jvp = diagonal_jvp
+
 
 def erf(input: Tensor) -> Tensor:
     """The error function.
@@ -502,6 +527,20 @@ class Clamp(Function):
             grad_hi = keep_where(x > hi if lo is None else (x > hi) | (hi < lo), grad)
         return grad_x, grad_lo, grad_hi
 
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_lo, tangent_hi):
+        # The tangent of whichever of x, lo, hi was chosen (the same choices as backward).
+        x, lo, hi = (a.data if isinstance(a, Tensor) else a for a in ctx.primals)
+        terms = []
+        if tangent_x is not None:
+            inside = x >= lo if hi is None else x <= hi if lo is None else (x >= lo) & (x <= hi)
+            terms.append(keep_where(inside, tangent_x))
+        if tangent_lo is not None:
+            terms.append(keep_where(x < lo if hi is None else (x < lo) & (lo < hi), tangent_lo))
+        if tangent_hi is not None:
+            terms.append(keep_where(x > hi if lo is None else (x > hi) | (hi < lo), tangent_hi))
+        return sum(terms[1:], terms[0])
+
 
 def clamp(
     input: Tensor, min: Tensor | float | None = None, max: Tensor | float | None = None
@@ -547,6 +586,8 @@ class Floor(Function):
     def backward(ctx, grad):
         return grad * 0
 
+    jvp = zero_jvp
+
 
 def floor(input: Tensor) -> Tensor:
     """Round down to an integer value (integer tensors are returned as they are).
@@ -569,6 +610,8 @@ class Ceil(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad * 0
+
+    jvp = zero_jvp
 
 
 def ceil(input: Tensor) -> Tensor:
@@ -594,6 +637,8 @@ class Round(Function):
     @staticmethod
     def backward(ctx, grad):
         return grad * 0, None
+
+    jvp = zero_jvp
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:
