@@ -476,3 +476,23 @@ X, T = chainrule.randn(3, 4), chainrule.tensor([0, 3, 1])
 def test_bad_input_raises_a_clear_error(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# -- second derivatives against torch --------------------------------------------------------
+@pytest.mark.parametrize("name", ["ce_smooth_weight_ignore", "ce_kdim", "ce_probs_weight_smooth",
+                                  "bce_weight", "bce_logits_pos_weight", "cosine_margin"])
+def test_hessian_vector_product_matches_torch(name, rng):
+    torch = pytest.importorskip("torch")
+    (case,) = [c for c in CASES if c.name == name]
+    fn, leaves, arrays, kwargs = _call(case, "mean", rng, np.float64)
+    x = leaves[0]
+    (grad,) = chainrule.autograd.grad(fn(*leaves), [x], create_graph=True)
+    v = rng.standard_normal(x.shape)
+    (hvp,) = chainrule.autograd.grad((grad * chainrule.tensor(v)).sum(), [x])
+    t_args = [torch.tensor(a) for a in arrays]
+    t_args[0].requires_grad_(True)
+    t_kwargs = {k: torch.tensor(a) if isinstance(a, np.ndarray) else a for k, a in kwargs.items()}
+    loss = getattr(torch.nn.functional, case.fn.__name__)(*t_args, **t_kwargs)
+    (t_grad,) = torch.autograd.grad(loss, [t_args[0]], create_graph=True)
+    (t_hvp,) = torch.autograd.grad((t_grad * torch.tensor(v)).sum(), [t_args[0]])
+    np.testing.assert_allclose(hvp.data, t_hvp.numpy(), rtol=1e-8, atol=1e-10)
