@@ -115,6 +115,19 @@ def test_matches_torch(act, dtype, rng):
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), **tol)
 
 
+@pytest.mark.parametrize("act", ACTS, ids=str)
+def test_forward_mode_jvp_equals_the_vjp_transposed(act, rng):
+    from chainrule.autograd import forward_ad as fwAD
+
+    x = chainrule.tensor(_x(act, rng, np.float64), requires_grad=True)
+    v, u = rng.standard_normal(x.shape), rng.standard_normal(x.shape)
+    act.fn(x, **act.kwargs).backward(chainrule.tensor(u))  # x.grad = Jᵀ u
+    with fwAD.dual_level():
+        out = act.fn(fwAD.make_dual(x.detach(), chainrule.tensor(v)), **act.kwargs)
+        jv = fwAD.unpack_dual(out).tangent  # J v
+    np.testing.assert_allclose((jv.data * u).sum(), (x.grad.data * v).sum(), rtol=1e-10)
+
+
 # -- subgradients and extremes, as PyTorch ---------------------------------------------------
 def _grad(fn, values):
     x = chainrule.tensor(np.asarray(values, dtype=np.float64), requires_grad=True)

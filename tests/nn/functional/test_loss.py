@@ -496,3 +496,18 @@ def test_hessian_vector_product_matches_torch(name, rng):
     (t_grad,) = torch.autograd.grad(loss, [t_args[0]], create_graph=True)
     (t_hvp,) = torch.autograd.grad((t_grad * torch.tensor(v)).sum(), [t_args[0]])
     np.testing.assert_allclose(hvp.data, t_hvp.numpy(), rtol=1e-8, atol=1e-10)
+
+
+# -- forward mode ----------------------------------------------------------------------------
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_forward_mode_jvp_equals_the_gradient_dotted_with_the_tangent(case, rng):
+    from chainrule.autograd import forward_ad as fwAD
+
+    fn, leaves, _, _ = _call(case, "sum", rng, np.float64)
+    tangents = [chainrule.tensor(rng.standard_normal(x.shape)) for x in leaves]
+    fn(*leaves).backward()
+    expected = sum((x.grad.data * v.data).sum() for x, v in zip(leaves, tangents))
+    with fwAD.dual_level():
+        out = fn(*[fwAD.make_dual(x.detach(), v) for x, v in zip(leaves, tangents)])
+        got = fwAD.unpack_dual(out).tangent
+    np.testing.assert_allclose(got.data, expected, rtol=1e-10, atol=1e-12)

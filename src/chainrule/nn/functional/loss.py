@@ -414,6 +414,20 @@ class BinaryCrossEntropy(Function):
             grad_t = grad * (log_1mx - log_x)
         return grad_x, grad_t
 
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_t):
+        x, t = ctx.primals
+        out = None
+        if tangent_x is not None:
+            out = tangent_x * (x - t) / ops.clamp(x * (1 - x), min=1e-12)
+        if tangent_t is not None:
+            with np.errstate(divide="ignore"):
+                log_x = ops.clamp(ops.log(x), min=_LOG_FLOOR)
+                log_1mx = ops.clamp(ops.log1p(-x), min=_LOG_FLOOR)
+            term = tangent_t * (log_1mx - log_x)
+            out = term if out is None else out + term
+        return out
+
 
 def _binary_target(op: str, input: Tensor, target: Tensor) -> None:
     _check_tensor(op, "input", input)
