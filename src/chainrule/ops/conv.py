@@ -272,19 +272,24 @@ def _flat_index(index: np.ndarray) -> np.ndarray:
 
 
 class TakeFlat(Function):
-    """out[n, c, ...] = x[n, c].flat[index[n, c, ...]] (index: int64, positions in H*W)."""
+    """out[n, c, ...] = x[n, c].flat[index[n, c, ...]] (index: int64, positions in H*W).
+
+    ``values``: the result, when the caller found it along with the index (max pooling).
+    """
 
     @staticmethod
-    def forward(ctx, x, index, unique):
-        n, c = x.data.shape[:2]
-        out = np.take_along_axis(x.data.reshape(n, c, -1), _flat_index(index), axis=2)
+    def forward(ctx, x, index, unique, values=None):
+        if values is None:
+            n, c = x.data.shape[:2]
+            flat = np.take_along_axis(x.data.reshape(n, c, -1), _flat_index(index), axis=2)
+            values = flat.reshape(index.shape)
         ctx.size = x.data.shape
         ctx.index, ctx.unique = index, unique
-        return out.reshape(index.shape)
+        return values
 
     @staticmethod
     def backward(ctx, grad):
-        return PutFlat.apply(grad, ctx.index, ctx.size, ctx.unique), None, None
+        return PutFlat.apply(grad, ctx.index, ctx.size, ctx.unique), None, None, None
 
 
 class PutFlat(Function):
@@ -315,26 +320,38 @@ class PutFlat(Function):
         return TakeFlat.apply(grad, ctx.index, ctx.unique), None, None, None
 
 
-def take_flat(input: Tensor, index: np.ndarray, unique: bool) -> Tensor:
+def take_flat(input: Tensor, index: np.ndarray, unique: bool,
+              values: np.ndarray | None = None) -> Tensor:
     """``input[n, c].flat[index[n, c]]`` for every (n, c); see :class:`TakeFlat`."""
-    return TakeFlat.apply(input, index, unique)
+    return TakeFlat.apply(input, index, unique, values)
 
 
-def window_argmax(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding,
-                  dilation: Pair, out_size: Pair) -> np.ndarray:
-    """For each window of ``x`` (N, C, H, W), the flat H*W position of its first maximum.
+def window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair,
+               out_size: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """Each window's maximum of ``x`` (N, C, H, W), and its flat position in the H*W plane.
 
-    Padding is -inf, so it is never picked unless a window holds nothing else; NaN wins, as
-    in PyTorch (argmax returns the first NaN).
+    One pass per kernel offset over output-sized strided views (no window copies). Padding
+    is -inf; ties keep the first maximum and NaN wins (the last NaN), as in PyTorch.
     """
     n, c, h, w = x.shape
     xp = _padded(x, padding, -np.inf)
-    sn, sc, sh, sw = xp.strides
     oh, ow = out_size
-    shape = (n, c, oh, ow, kernel[0], kernel[1])
-    strides = (sn, sc, sh * stride[0], sw * stride[1], sh * dilation[0], sw * dilation[1])
-    windows = as_strided(xp, shape, strides, writeable=False).reshape(n, c, oh, ow, -1)
-    k = windows.argmax(axis=-1)
-    row = (np.arange(oh) * stride[0] - padding[0][0]).reshape(oh, 1) + k // kernel[1] * dilation[0]
-    col = (np.arange(ow) * stride[1] - padding[1][0]) + k % kernel[1] * dilation[1]
-    return (row * w + col).astype(np.int64, copy=False)
+    nan = bool(np.isnan(x).any())
+    best = arg = None
+    for k in range(kernel[0] * kernel[1]):
+        r, q = k // kernel[1] * dilation[0], k % kernel[1] * dilation[1]
+        view = xp[:, :, r:r + stride[0] * (oh - 1) + 1:stride[0],
+                  q:q + stride[1] * (ow - 1) + 1:stride[1]]
+        if best is None:
+            best, arg = view.copy(), np.zeros(view.shape, dtype=np.int16)
+            continue
+        better = view > best
+        if nan:
+            better |= np.isnan(view)
+        np.copyto(best, view, where=better)
+        np.copyto(arg, k, where=better)
+    offsets = np.array([k // kernel[1] * dilation[0] * w + k % kernel[1] * dilation[1]
+                        for k in range(kernel[0] * kernel[1])], dtype=np.int64)
+    starts = ((np.arange(oh) * stride[0] - padding[0][0])[:, None] * w
+              + np.arange(ow) * stride[1] - padding[1][0])
+    return best, offsets.take(arg) + starts

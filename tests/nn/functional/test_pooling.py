@@ -284,3 +284,14 @@ def test_adaptive_pools_match_torch(shape, size, rng):
 def test_pooling_errors_name_the_op_and_the_arguments(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_max_pool2d_nan_wins_with_pytorch_index(rng):
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[0, 1, 3, 3] = np.nan
+    out, index = F.max_pool2d(chainrule.tensor(x), 2, padding=1, return_indices=True)
+    ref, ref_index = torch.nn.functional.max_pool2d(torch.tensor(x), 2, padding=1,
+                                                    return_indices=True)
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(index.numpy(), ref_index.numpy())

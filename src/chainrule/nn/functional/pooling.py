@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ...errors import DTypeError, ShapeError
-from ...ops.conv import convolution, take_flat, window_argmax
+from ...ops.conv import convolution, take_flat, window_max
 from ...tensor import Tensor, _wrap
 from .conv import _tuple
 
@@ -88,9 +88,9 @@ def _max_pool(op: str, nd: int, input: Tensor, kernel_size, stride, padding, dil
                                                        padding, dilation)
     kernel, stride, pads, dilation, out_size = _pool_args(op, x, kernel_size, stride, padding,
                                                           dilation, ceil_mode)
-    index = window_argmax(x.data, kernel, stride, pads, dilation, out_size)
+    values, index = window_max(x.data, kernel, stride, pads, dilation, out_size)
     unique = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
-    out = _from_4d(nd, input, take_flat(x, index, unique))
+    out = _from_4d(nd, input, take_flat(x, index, unique, values))
     if not return_indices:
         return out
     return out, _from_4d(nd, input, _wrap(index))
