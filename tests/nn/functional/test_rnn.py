@@ -102,24 +102,6 @@ def test_cell_gradgradcheck(name, rng):
         assert gradgradcheck(fn, (x, h, w_ih, w_hh, b_ih, b_hh))
 
 
-def test_lstm_cell_fast_and_differentiable_backward_agree(rng):
-    """The NumPy rule (plain backward) and the chainrule-ops rule (create_graph) are one rule."""
-    arrays = _arrays(rng, 4, dtype=np.float32)
-    grads = []
-    for create_graph in (False, True):
-        x, w_ih, w_hh, b_ih, b_hh = (chainrule.tensor(a, requires_grad=True)
-                                     for a in (arrays[0], *arrays[2:]))
-        (h, c), _ = _state("lstm", arrays, np.random.default_rng(0), requires_grad=True)
-        h_next, c_next = F.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)
-        loss = (h_next * h_next).sum() + (c_next * 3).sum()
-        found = chainrule.autograd.grad(loss, (x, h, c, w_ih, w_hh, b_ih, b_hh),
-                                        create_graph=create_graph)
-        assert all(g.dtype == chainrule.float32 for g in found)
-        grads.append([g.detach().numpy() for g in found])
-    for fast, composed in zip(*grads):
-        np.testing.assert_allclose(fast, composed, rtol=1e-5, atol=1e-6)
-
-
 @pytest.mark.parametrize("name", CELLS)
 def test_cell_matches_torch(name, rng):
     torch = pytest.importorskip("torch")
@@ -167,6 +149,38 @@ def test_sequence_gradcheck(name, reverse, rng):
         return (out, *final) if name == "lstm" else (out, final)
 
     assert gradcheck(run, (x, h, c, *w))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_sequence_gradgradcheck(reverse, rng):
+    """The LSTM recurrence is a primitive: its create_graph rule must differentiate again."""
+    x = chainrule.tensor(rng.standard_normal((3, 1, 2)), requires_grad=True)
+    h, c = (chainrule.tensor(rng.standard_normal((1, 2)), requires_grad=True) for _ in range(2))
+    w = [chainrule.tensor(rng.standard_normal(s), requires_grad=True) for s in ((8, 2), (8, 2))]
+
+    def run(x, h, c, w_ih, w_hh):
+        out, (h_n, c_n) = lstm_sequence(x, (h, c), w_ih, w_hh, None, None, reverse)
+        return out, h_n, c_n
+
+    assert gradgradcheck(run, (x, h, c, *w))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_sequence_fast_and_differentiable_backward_agree(reverse, rng):
+    """The NumPy rule (plain backward) and the chainrule-ops rule (create_graph) are one rule,
+    and both stay float32."""
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in
+              ((4, 3, 5), (3, 6), (3, 6), (24, 5), (24, 6), (24,), (24,))]
+    grads = []
+    for create_graph in (False, True):
+        x, h, c, *w = (chainrule.tensor(a, requires_grad=True) for a in arrays)
+        out, (h_n, c_n) = lstm_sequence(x, (h, c), *w, reverse)
+        loss = (out * out).sum() + (h_n * 2).sum() + (c_n * c_n * 3).sum()
+        found = chainrule.autograd.grad(loss, (x, h, c, *w), create_graph=create_graph)
+        assert all(g.dtype == chainrule.float32 for g in found)
+        grads.append([g.detach().numpy() for g in found])
+    for fast, composed in zip(*grads):
+        np.testing.assert_allclose(fast, composed, rtol=1e-5, atol=1e-5)
 
 
 def test_sequence_runs_steps_in_order_and_reversed(rng):
