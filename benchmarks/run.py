@@ -15,7 +15,8 @@ import os
 import platform
 import sys
 
-WORKLOADS = ["op_overhead", "deep_chain", "mlp_step", "cnn_step", "lstm_step"]
+WORKLOADS = ["op_overhead", "deep_chain", "mlp_step", "cnn_step", "lstm_step",
+             "checkpoint_memory"]
 
 
 def _environment() -> dict:
