@@ -211,6 +211,14 @@ def test_layer_rejects_wrong_state_shape():
         nn.RNN(3, 4)(chainrule.zeros(5, 2, 3), chainrule.zeros(1, 2, 4, dtype=chainrule.float64))
 
 
+def test_layer_and_cell_reject_input_of_another_dtype():
+    with pytest.raises(DTypeError, match="LSTM: input is chainrule.float64 but the parameters "
+                                         "are chainrule.float32"):
+        nn.LSTM(3, 4)(chainrule.zeros(5, 2, 3, dtype=chainrule.float64))
+    with pytest.raises(DTypeError, match="GRUCell: input is chainrule.int64"):
+        nn.GRUCell(3, 4)(chainrule.zeros(2, 3, dtype=chainrule.int64))
+
+
 def test_cell_rejects_wrong_shapes():
     with pytest.raises(ShapeError, match=r"GRUCell: input.size\(-1\) must be equal to "
                                          r"input_size; expected 3, got 2"):

@@ -34,7 +34,8 @@ def _check_sizes(layer: str, **sizes) -> None:
             raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
 
 
-def _check_input(layer: str, input: Tensor, input_size: int, ndims: tuple[int, int]) -> None:
+def _check_input(layer: str, input: Tensor, input_size: int, ndims: tuple[int, int],
+                 weight: Tensor) -> None:
     if not isinstance(input, Tensor):
         raise TypeError(f"{layer}: input must be a Tensor, got {type(input).__name__}")
     if input.ndim not in ndims:
@@ -44,8 +45,9 @@ def _check_input(layer: str, input: Tensor, input_size: int, ndims: tuple[int, i
         raise ShapeError(f"{layer}: input.size(-1) must be equal to input_size; expected "
                          f"{input_size}, got {input.shape[-1]} (input shape "
                          f"{tuple(input.shape)})")
-    if input.data.dtype.kind != "f":
-        raise DTypeError(f"{layer}: input must be floating point, got {input.dtype}")
+    if input.data.dtype != weight.data.dtype:
+        raise DTypeError(f"{layer}: input is {input.dtype} but the parameters are "
+                         f"{weight.dtype}; convert one of them (e.g. module.double())")
 
 
 def _check_state(layer: str, name: str, state: Tensor, expected: tuple[int, ...]) -> None:
@@ -141,7 +143,7 @@ class RNNBase(Module):
         input is (seq, batch, input_size) (batch first if ``batch_first``) or (seq, input_size)
         unbatched; output has 2 * hidden_size features when bidirectional.
         """
-        _check_input(type(self).__name__, input, self.input_size, (2, 3))
+        _check_input(type(self).__name__, input, self.input_size, (2, 3), self.weight_ih_l0)
         unbatched = input.ndim == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first
                                                   else input)
@@ -262,7 +264,7 @@ class RNNCellBase(Module):
     def _step_args(self, input: Tensor, hx, lstm: bool = False):
         """(batched input, batched states, unbatched?) with zero states when hx is None."""
         name = type(self).__name__
-        _check_input(name, input, self.input_size, (1, 2))
+        _check_input(name, input, self.input_size, (1, 2), self.weight_ih)
         unbatched = input.ndim == 1
         x = input.unsqueeze(0) if unbatched else input
         shape = (x.shape[0], self.hidden_size)
