@@ -90,3 +90,9 @@ def test_print_graph_rejects_tensor_without_graph():
 def test_print_graph_rejects_non_tensor():
     with pytest.raises(TypeError, match="print_graph: expected a Tensor, got list"):
         print_graph([1.0])
+
+
+def test_print_graph_is_also_in_viz():
+    import chainrule.viz
+
+    assert chainrule.viz.print_graph is print_graph

@@ -70,6 +70,8 @@ def test_trace_leaf_gradients_equal_grad(rng):
         np.testing.assert_array_equal(e.accumulated.data, e.leaf.grad.data)
         np.testing.assert_array_equal(e.grad_outputs[0].data, e.leaf.grad.data)
         assert e.accumulated.dtype == chainrule.float32
+    recorded = [r for e in t for r in e.grad_outputs + e.grad_inputs if r is not None]
+    assert {r.dtype for r in recorded} == {chainrule.float32}  # no float64 upcast
 
 
 def test_trace_gradients_match_numpy_reference(rng):

@@ -4,7 +4,8 @@
 ``.render("g.svg")`` and ``.render("g.png", format="png")`` (Graphviz: ``pip install
 "chainrule[viz]"`` and ``apt-get install graphviz``), inline SVG in notebooks, and
 ``.to_html("replay.html", trace=t)``, a self-contained page that replays a backward recorded by
-``chainrule.autograd.trace``. For the terminal, see ``chainrule.autograd.graph.print_graph``.
+``chainrule.autograd.trace``. For the terminal: ``print_graph(loss)`` (also importable from
+``chainrule.autograd.graph``) prints the graph as a text tree.
 
 Example:
     >>> import chainrule.viz
@@ -19,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+from ..autograd.graph import print_graph
 from .graph import Graph, GraphEdge, GraphNode, SavedTensor, graph
 
-__all__ = ["graph", "Graph", "GraphNode", "GraphEdge", "SavedTensor"]
+__all__ = ["graph", "print_graph", "Graph", "GraphNode", "GraphEdge", "SavedTensor"]

@@ -141,6 +141,18 @@ class Graph:
                 ones, through ``autograd.grad`` semantics (no ``.grad`` changes, graph kept).
 
         Returns the path. See :mod:`chainrule.viz.replay`.
+
+        Example:
+            >>> import os, tempfile
+            >>> import chainrule.viz
+            >>> x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+            >>> loss = (x * x).sum()
+            >>> g = chainrule.viz.graph(loss, params={"x": x})
+            >>> with chainrule.autograd.trace() as t:
+            ...     loss.backward()
+            >>> path = g.to_html(os.path.join(tempfile.mkdtemp(), "replay.html"), trace=t)
+            >>> os.path.getsize(path) > 0
+            True
         """
         from .replay import write_html
 
