@@ -10,7 +10,7 @@ are cut out of it as views. The LSTM's loop over time is one primitive, ``LSTMRe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from ...ops.linalg import matmul
 from ...ops.shape import cat, split, stack, unbind
 from ...ops.unary import tanh
 from ...tensor import Tensor, _wrap
+from .dropout import dropout
 
 __all__ = ["rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
@@ -208,6 +209,40 @@ def gru_sequence(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Te
         h = _gru_gates(x_t, h_proj if b_hh is None else h_proj + b_hh, h)
         hs.append(h)
     return _outputs(hs, reverse), h
+
+
+def _sequence_fn(mode: str) -> Callable:
+    if mode == "LSTM":
+        return lstm_sequence
+    if mode == "GRU":
+        return gru_sequence
+    act = {"RNN_TANH": tanh, "RNN_RELU": relu}[mode]
+    return lambda *args: rnn_sequence(*args, nonlinearity=act)
+
+
+def stacked_rnn(mode: str, input: Tensor, states: Sequence, weights: Sequence[tuple],
+                num_layers: int, bidirectional: bool, dropout_p: float,
+                training: bool) -> tuple[Tensor, list]:
+    """Layers in turn over input (seq, batch, features), each direction of a layer reading the
+    previous layer's output (directions concatenated), dropout between layers in training.
+
+    ``mode`` is 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'; ``states`` and ``weights`` hold one
+    initial state and one (w_ih, w_hh, b_ih, b_hh) per layer and direction. Returns the last
+    layer's output and the final states, in the same order.
+    """
+    run, d = _sequence_fn(mode), 2 if bidirectional else 1
+    x, finals = input, []
+    for layer in range(num_layers):
+        if layer and dropout_p and training:
+            x = dropout(x, dropout_p, True)
+        outs = []
+        for reverse in (False, True)[:d]:
+            k = layer * d + reverse
+            out, final = run(x, states[k], *weights[k], reverse)
+            outs.append(out)
+            finals.append(final)
+        x = cat(outs, -1) if d == 2 else outs[0]
+    return x, finals
 
 
 # -- the LSTM recurrence as one primitive ---------------------------------------------------------

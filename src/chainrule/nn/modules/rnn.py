@@ -14,12 +14,9 @@ import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...errors import DTypeError, ShapeError
-from ...ops.activation import relu
-from ...ops.shape import cat, stack, unbind
-from ...ops.unary import tanh
+from ...ops.shape import stack, unbind
 from ...tensor import Tensor, _wrap
 from ..functional import rnn as F_rnn
-from ..functional.dropout import dropout as F_dropout
 from ..parameter import Parameter
 from .module import Module
 
@@ -56,6 +53,27 @@ def _check_state(layer: str, name: str, state: Tensor, expected: tuple[int, ...]
     if tuple(state.shape) != expected:
         raise ShapeError(f"{layer}: expected {name} of shape {expected}, got "
                          f"{tuple(state.shape)}")
+
+
+def _initial_states(name: str, lstm: bool, hx, shape: tuple[int, int, int], x: Tensor,
+                    unbatched: bool) -> list:
+    """hx (zeros if None) as a list of states, one per layer and direction."""
+    if hx is None:
+        zeros = _wrap(np.zeros(shape, x.data.dtype))
+        hx = (zeros, zeros) if lstm else zeros
+    else:
+        if lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"{name}: hx must be the pair (h_0, c_0)")
+        for label, state in zip(("h_0", "c_0"), hx if lstm else (hx,)):
+            _check_state(name, label, state, shape[::2] if unbatched else shape)
+            if state.data.dtype != x.data.dtype:
+                raise DTypeError(f"{name}: {label} has dtype {state.dtype} but input has "
+                                 f"{x.dtype}")
+        if unbatched:
+            hx = tuple(s.unsqueeze(1) for s in hx) if lstm else hx.unsqueeze(1)
+    if lstm:
+        return list(zip(unbind(hx[0], 0), unbind(hx[1], 0)))
+    return list(unbind(hx, 0))
 
 
 class RNNBase(Module):
@@ -100,42 +118,12 @@ class RNNBase(Module):
             for p in self.parameters():
                 p.uniform_(-bound, bound)
 
-    def _layer_weights(self, layer: int, suffix: str) -> tuple:
-        p = self._parameters
-        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-        return tuple(p.get(f"{n}_l{layer}{suffix}") for n in names)
-
-    def _run_direction(self, input: Tensor, state, layer: int, reverse: bool):
-        w_ih, w_hh, b_ih, b_hh = self._layer_weights(layer, "_reverse" if reverse else "")
-        if self.mode == "LSTM":
-            return F_rnn.lstm_sequence(input, state, w_ih, w_hh, b_ih, b_hh, reverse)
-        if self.mode == "GRU":
-            return F_rnn.gru_sequence(input, state, w_ih, w_hh, b_ih, b_hh, reverse)
-        act = tanh if self.mode == "RNN_TANH" else relu
-        return F_rnn.rnn_sequence(input, state, w_ih, w_hh, b_ih, b_hh, reverse, act)
-
-    def _initial_states(self, hx, x: Tensor, unbatched: bool) -> list:
-        """hx as a list of (per layer and direction) states, zeros if hx is None."""
-        name, d = type(self).__name__, 2 if self.bidirectional else 1
-        shape, dtype = (self.num_layers * d, x.shape[1], self.hidden_size), x.data.dtype
-        expected = shape[::2] if unbatched else shape
-        lstm = self.mode == "LSTM"
-        if hx is None:
-            zeros = _wrap(np.zeros(shape, dtype))
-            hx = (zeros, zeros) if lstm else zeros
-        else:
-            if lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-                raise TypeError(f"{name}: hx must be the pair (h_0, c_0)")
-            for label, state in zip(("h_0", "c_0"), hx if lstm else (hx,)):
-                _check_state(name, label, state, expected)
-                if state.data.dtype != dtype:
-                    raise DTypeError(f"{name}: {label} has dtype {state.dtype} but input has "
-                                     f"{x.dtype}")
-            if unbatched:
-                hx = tuple(s.unsqueeze(1) for s in hx) if lstm else hx.unsqueeze(1)
-        if lstm:
-            return list(zip(unbind(hx[0], 0), unbind(hx[1], 0)))
-        return list(unbind(hx, 0))
+    def _all_weights(self) -> list[tuple]:
+        """(w_ih, w_hh, b_ih, b_hh) for each layer and direction, in that order."""
+        p, d = self._parameters, 2 if self.bidirectional else 1
+        return [tuple(p.get(f"{n}_l{layer}{suffix}")
+                      for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+                for layer in range(self.num_layers) for suffix in ("", "_reverse")[:d]]
 
     def forward(self, input: Tensor, hx=None):
         """``(output, h_n)``, or ``(output, (h_n, c_n))`` for LSTM.
@@ -143,24 +131,17 @@ class RNNBase(Module):
         input is (seq, batch, input_size) (batch first if ``batch_first``) or (seq, input_size)
         unbatched; output has 2 * hidden_size features when bidirectional.
         """
-        _check_input(type(self).__name__, input, self.input_size, (2, 3), self.weight_ih_l0)
+        name, lstm = type(self).__name__, self.mode == "LSTM"
+        _check_input(name, input, self.input_size, (2, 3), self.weight_ih_l0)
         unbatched = input.ndim == 2
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first
                                                   else input)
-        states = self._initial_states(hx, x, unbatched)
-        finals = []
-        for layer in range(self.num_layers):
-            if layer and self.dropout and self.training:
-                x = F_dropout(x, self.dropout, True)
-            outs = []
-            for reverse in (False, True)[:2 if self.bidirectional else 1]:
-                k = layer * (2 if self.bidirectional else 1) + reverse
-                out, final = self._run_direction(x, states[k], layer, reverse)
-                outs.append(out)
-                finals.append(final)
-            x = cat(outs, -1) if len(outs) > 1 else outs[0]
+        shape = (self.num_layers * (2 if self.bidirectional else 1), x.shape[1], self.hidden_size)
+        states = _initial_states(name, lstm, hx, shape, x, unbatched)
+        x, finals = F_rnn.stacked_rnn(self.mode, x, states, self._all_weights(), self.num_layers,
+                                      self.bidirectional, self.dropout, self.training)
         output = x.squeeze(1) if unbatched else (x.transpose(0, 1) if self.batch_first else x)
-        if self.mode == "LSTM":
+        if lstm:
             h_n, c_n = stack([h for h, _ in finals], 0), stack([c for _, c in finals], 0)
             return output, ((h_n.squeeze(1), c_n.squeeze(1)) if unbatched else (h_n, c_n))
         h_n = stack(finals, 0)
