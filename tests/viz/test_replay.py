@@ -9,7 +9,7 @@ import pytest
 
 import chainrule
 import chainrule.viz
-from chainrule.viz.replay import replay_data
+from chainrule.viz.replay import _run_trace, replay_data
 
 
 def _mlp(rng):
@@ -113,8 +113,6 @@ def test_leaf_used_twice_shows_running_sum_without_trace():
     x = chainrule.tensor([1.0, 2.0], requires_grad=True)
     loss = (x * x).sum()  # MulBackward0 sends two gradients into x, summed before accumulating
     g = chainrule.viz.graph(loss, {"x": x})
-    from chainrule.viz.replay import _run_trace
-
     data = replay_data(g, _run_trace(g))
     leaf_steps = [s for s in data["steps"] if "leaf" in s]
     assert len(leaf_steps) == 1 and leaf_steps[0]["leaf"]["exact"] == ["2.0", "4.0"]
@@ -164,3 +162,30 @@ def test_page_of_1000_op_chain(tmp_path):
     _, parsed = _page(g.to_html(str(tmp_path / "r.html")))
     assert len(parsed.payload["steps"]) == 1002
     assert list(parsed.payload["sources"]) == ["SumBackward0", "MulBackward0"]
+
+
+class Cube(chainrule.autograd.Function):
+    """out = x³, a user Function the rule table does not know."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.data ** 3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 3 * x ** 2
+
+
+def test_user_function_rule_comes_from_its_docstring_and_source():
+    x = chainrule.tensor([2.0], requires_grad=True)
+    loss = Cube.apply(x).sum()
+    g = chainrule.viz.graph(loss, {"x": x})
+    data = replay_data(g, _run_trace(g))
+    step = data["steps"][1]
+    assert step["rule"] == "CubeBackward: the derivative of out = x³, a user Function the rule " \
+                           "table does not know."
+    assert "return grad * 3 * x ** 2" in data["sources"]["CubeBackward"]
+    assert data["steps"][-1]["leaf"]["exact"] == ["12.0"]
+    assert [s.role for s in g["n1"].saved] == ["x"]
