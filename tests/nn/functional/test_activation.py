@@ -13,6 +13,7 @@ import pytest
 
 import chainrule
 import chainrule.nn.functional as F
+from chainrule import ShapeError
 from chainrule.autograd import gradcheck, gradgradcheck
 
 _erf = np.vectorize(math.erf)
@@ -32,6 +33,7 @@ class Act:
     kwargs: dict = field(default_factory=dict)
     low: float = -3.0
     high: float = 3.0
+    torch_rtol: float = 1e-10  # in float64
 
     def __str__(self) -> str:
         return f"{self.name}{self.kwargs or ''}"
@@ -69,6 +71,21 @@ ACTS = [
     Act("log_softmax", F.log_softmax, lambda x, dim: np.log(_np_softmax(x, dim)),
         "log_softmax", {"dim": -1}),
     Act("softmin", F.softmin, lambda x, dim: _np_softmax(-x, dim), "softmin", {"dim": 1}),
+    Act("selu", F.selu, lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772
+                                                                * np.expm1(x)), "selu"),
+    Act("celu", F.celu, lambda x: np.where(x > 0, x, np.expm1(x)), "celu"),
+    Act("celu", F.celu, lambda x, alpha: np.where(x > 0, x, alpha * np.expm1(x / alpha)),
+        "celu", {"alpha": 2.0}),
+    Act("mish", F.mish, lambda x: x * np.tanh(np.log1p(np.exp(x))), "mish"),
+    # torch's float64 hardsigmoid rounds 1/6 to float32 (relative error 3e-8)
+    Act("hardsigmoid", F.hardsigmoid, lambda x: np.clip(x / 6 + 0.5, 0, 1), "hardsigmoid",
+        low=-5.0, high=5.0, torch_rtol=1e-7),
+    Act("hardswish", F.hardswish, lambda x: x * np.clip(x + 3, 0, 6) / 6, "hardswish",
+        low=-5.0, high=5.0),
+    Act("softsign", F.softsign, lambda x: x / (1 + np.abs(x)), "softsign"),
+    Act("threshold", F.threshold, lambda x, threshold, value: np.where(x > threshold, x, value),
+        "threshold", {"threshold": 0.5, "value": -2.0}),
+    Act("glu", F.glu, lambda x, dim: x[..., :2] / (1 + np.exp(-x[..., 2:])), "glu", {"dim": -1}),
 ]
 
 
@@ -110,7 +127,8 @@ def test_matches_torch(act, dtype, rng):
     seed = rng.standard_normal(out.shape).astype(dtype)
     out.backward(chainrule.tensor(seed))
     expected.backward(torch.tensor(seed))
-    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-12}
+    tol = ({"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32
+           else {"rtol": act.torch_rtol, "atol": 1e-12})
     np.testing.assert_allclose(out.data, expected.detach().numpy(), **tol)
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), **tol)
 
@@ -120,8 +138,9 @@ def test_forward_mode_jvp_equals_the_vjp_transposed(act, rng):
     from chainrule.autograd import forward_ad as fwAD
 
     x = chainrule.tensor(_x(act, rng, np.float64), requires_grad=True)
-    v, u = rng.standard_normal(x.shape), rng.standard_normal(x.shape)
-    act.fn(x, **act.kwargs).backward(chainrule.tensor(u))  # x.grad = Jᵀ u
+    out = act.fn(x, **act.kwargs)
+    v, u = rng.standard_normal(x.shape), rng.standard_normal(out.shape)
+    out.backward(chainrule.tensor(u))  # x.grad = Jᵀ u
     with fwAD.dual_level():
         out = act.fn(fwAD.make_dual(x.detach(), chainrule.tensor(v)), **act.kwargs)
         jv = fwAD.unpack_dual(out).tangent  # J v
@@ -142,8 +161,9 @@ def test_hardtanh_and_relu6_pass_no_gradient_at_their_ends():
 
 def test_subgradients_at_kinks_match_torch():
     torch = pytest.importorskip("torch")
-    points = [-1.0, 0.0, 1.0, 6.0]
-    for name in ["relu", "leaky_relu", "elu", "hardtanh", "relu6", "logsigmoid"]:
+    points = [-3.0, -1.0, 0.0, 1.0, 3.0, 6.0]
+    for name in ["relu", "leaky_relu", "elu", "hardtanh", "relu6", "logsigmoid", "selu", "celu",
+                 "hardsigmoid", "hardswish", "softsign"]:
         tx = torch.tensor(points, dtype=torch.float64, requires_grad=True)
         getattr(torch.nn.functional, name)(tx).sum().backward()
         np.testing.assert_allclose(_grad(getattr(F, name), points), tx.grad.numpy(),
@@ -168,6 +188,13 @@ INPLACE = [
     ("silu", {}, lambda x: x / (1 + np.exp(-x))),
     ("hardtanh", {}, lambda x: np.clip(x, -1, 1)),
     ("relu6", {}, lambda x: np.clip(x, 0, 6)),
+    ("selu", {}, lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772
+                                                         * np.expm1(x))),
+    ("celu", {"alpha": 2.0}, lambda x: np.where(x > 0, x, 2 * np.expm1(x / 2))),
+    ("mish", {}, lambda x: x * np.tanh(np.log1p(np.exp(x)))),
+    ("hardsigmoid", {}, lambda x: np.clip(x / 6 + 0.5, 0, 1)),
+    ("hardswish", {}, lambda x: x * np.clip(x + 3, 0, 6) / 6),
+    ("threshold", {"threshold": 0.5, "value": -2.0}, lambda x: np.where(x > 0.5, x, -2.0)),
 ]
 
 
@@ -217,6 +244,32 @@ def test_softmax_dtype_casts_first(name, rng):
     np.testing.assert_allclose(out.data, getattr(F, name)(x.double(), dim=1).data)
 
 
+# -- prelu: a learnt slope ---------------------------------------------------------------------
+@pytest.mark.parametrize(("shape", "n_weights"), [((2, 3, 4), 1), ((2, 3, 4), 3), ((5,), 1),
+                                                  ((2, 3), 3)])
+def test_prelu_matches_numpy_torch_and_gradchecks(shape, n_weights, rng):
+    data, w = rng.uniform(-3, 3, shape), rng.uniform(0.1, 0.5, n_weights)
+    x = chainrule.tensor(data, requires_grad=True)
+    weight = chainrule.tensor(w, requires_grad=True)
+    slope = w.reshape((-1,) + (1,) * (len(shape) - 2)) if n_weights > 1 else w
+    out = F.prelu(x, weight)
+    np.testing.assert_allclose(out.data, np.where(data > 0, data, slope * data))
+    assert gradcheck(F.prelu, (x, weight)) and gradgradcheck(F.prelu, (x, weight))
+    torch = pytest.importorskip("torch")
+    tx, tw = torch.tensor(data, requires_grad=True), torch.tensor(w, requires_grad=True)
+    expected = torch.nn.functional.prelu(tx, tw)
+    seed = rng.standard_normal(shape)
+    out.backward(chainrule.tensor(seed))
+    expected.backward(torch.tensor(seed))
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(weight.grad.data, tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_prelu_rejects_a_weight_that_does_not_match_the_channels():
+    with pytest.raises(ShapeError, match=r"prelu: weight must have 1 or 3 .* shape \(2,\)"):
+        F.prelu(chainrule.zeros(2, 3), chainrule.ones(2))
+
+
 def test_bad_arguments_raise_clear_errors():
     x = chainrule.tensor([1.0, 2.0])
     with pytest.raises(ValueError, match="gelu: approximate must be 'none' or 'tanh'"):
@@ -225,3 +278,7 @@ def test_bad_arguments_raise_clear_errors():
         F.hardtanh(x, 2.0, 1.0)
     with pytest.raises(TypeError, match="softmax: dim must be an int"):
         F.softmax(x, dim=1.5)
+    with pytest.raises(ValueError, match="celu: alpha cannot be 0"):
+        F.celu(x, alpha=0.0)
+    with pytest.raises(ShapeError, match=r"glu: the halved dimension must be even.*size 3"):
+        F.glu(chainrule.zeros(2, 3))

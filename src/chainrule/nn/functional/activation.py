@@ -2,7 +2,8 @@
 
 Most are chainrule ops already (``chainrule.relu``, ``chainrule.softmax``, ...); this file gives
 them F's argument lists (``inplace``, ``_stacklevel``, an optional softmax ``dim``) and adds the
-few that are composed here: hardtanh, relu6, logsigmoid and softmin.
+ones composed here: hardtanh, relu6, logsigmoid, softmin, selu, celu, mish, hardsigmoid,
+hardswish, softsign, threshold, glu and prelu.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 from ... import ops
 from ...autograd.grad_mode import is_grad_enabled
+from ...errors import ShapeError
 from ...ops.elementwise import float_operand
 from ...tensor import Tensor
 
@@ -31,6 +33,15 @@ __all__ = [
     "softmax",
     "log_softmax",
     "softmin",
+    "selu",
+    "celu",
+    "mish",
+    "hardsigmoid",
+    "hardswish",
+    "softsign",
+    "threshold",
+    "glu",
+    "prelu",
 ]
 
 
@@ -289,3 +300,171 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
     if dtype is not None:
         input = ops.to_dtype(input, dtype)
     return ops.softmax(-float_operand(input), dim)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(input, alpha)`` with SELU's self-normalising constants (alpha ≈ 1.6733,
+    scale ≈ 1.0507).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.selu(chainrule.tensor([-1.0, 1.0]))
+        tensor([-1.1113,  1.0507])
+    """
+    def compute(x: Tensor) -> Tensor:
+        return ops.elu(x, _SELU_ALPHA) * _SELU_SCALE
+
+    return _in_place("selu", input, compute) if inplace else compute(input)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.celu(chainrule.tensor([-1.0, 1.0]), alpha=2.0)
+        tensor([-0.7869,  1.0000])
+    """
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0 (it divides the input)")
+
+    def compute(x: Tensor) -> Tensor:
+        return _celu(x, alpha)
+
+    return _in_place("celu", input, compute) if inplace else compute(input)
+
+
+def _celu(x: Tensor, alpha: float) -> Tensor:
+    # expm1 sees min(x, 0) only: the branch where() drops must stay finite (see elu).
+    negative = ops.expm1(ops.clamp(x, max=0.0) / alpha) * alpha
+    return ops.where(x > 0, x, negative)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``input * tanh(softplus(input))``.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.mish(chainrule.tensor([-1.0, 1.0]))
+        tensor([-0.3034,  0.8651])
+    """
+    def compute(x: Tensor) -> Tensor:
+        return x * ops.tanh(ops.softplus(x))
+
+    return _in_place("mish", input, compute) if inplace else compute(input)
+
+
+def _hardsigmoid(x: Tensor) -> Tensor:
+    # The gradient 1/6 passes strictly inside (-3, 3), as PyTorch; outside it is a constant.
+    inside = (x > -3.0).logical_and(x < 3.0)
+    return ops.where(inside, x / 6 + 0.5, (x.detach() >= 3.0).to(x.dtype))
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``0`` for ``x <= -3``, ``1`` for ``x >= 3``, ``x / 6 + 1/2`` in between.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.hardsigmoid(chainrule.tensor([-4.0, 0.0, 1.5, 4.0]))
+        tensor([0.0000, 0.5000, 0.7500, 1.0000])
+    """
+    input = float_operand(input)
+    return _in_place("hardsigmoid", input, _hardsigmoid) if inplace else _hardsigmoid(input)
+
+
+def _hardswish(x: Tensor) -> Tensor:
+    # PyTorch's gradient: 0 up to -3 (included), x / 3 + 1/2 inside, 1 from 3 on.
+    middle = ops.where(x < 3.0, x * (x + 3.0) / 6, x)
+    return ops.where(x <= -3.0, 0.0, middle)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * hardsigmoid(x)``: ``0`` for ``x <= -3``, ``x`` for ``x >= 3``, ``x (x + 3) / 6``
+    in between.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.hardswish(chainrule.tensor([-4.0, 1.0, 4.0]))
+        tensor([0.0000, 0.6667, 4.0000])
+    """
+    input = float_operand(input)
+    return _in_place("hardswish", input, _hardswish) if inplace else _hardswish(input)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``input / (1 + |input|)``.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.softsign(chainrule.tensor([-1.0, 3.0]))
+        tensor([-0.5000,  0.7500])
+    """
+    input = float_operand(input)
+    return input / (ops.abs(input) + 1)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``input`` where ``input > threshold``, else ``value``.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.threshold(chainrule.tensor([0.5, 2.0]), 1.0, -1.0)
+        tensor([-1.,  2.])
+    """
+    def compute(x: Tensor) -> Tensor:
+        return ops.where(x > threshold, x, value)
+
+    return _in_place("threshold", input, compute) if inplace else compute(input)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """``a * sigmoid(b)``, where ``a`` and ``b`` are the two halves of ``input`` along ``dim``.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.glu(chainrule.tensor([1.0, 2.0, 0.0, 100.0]))
+        tensor([0.5000, 2.0000])
+    """
+    if input.ndim == 0:
+        raise ShapeError("glu: glu does not support 0-d (scalar) tensors")
+    size = input.shape[dim]
+    if size % 2:
+        raise ShapeError(f"glu: the halved dimension must be even, but dimension {dim} of "
+                         f"input shape {tuple(input.shape)} has size {size}")
+    a, b = ops.chunk(input, 2, dim)
+    return a * ops.sigmoid(b)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``max(0, x) + weight * min(0, x)``, with one learnt slope, or one per channel (dim 1).
+
+    Args:
+        weight: the negative slopes, shape (1,) or (C,) for C = ``input.shape[1]``.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.prelu(chainrule.tensor([-2.0, 3.0]), chainrule.tensor([0.25]))
+        tensor([-0.5000,  3.0000])
+    """
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.ndim > 1 or weight.numel() not in (1, channels):
+        raise ShapeError(f"prelu: weight must have 1 or {channels} (input channels, dim 1) "
+                         f"entries, got weight shape {tuple(weight.shape)} for input shape "
+                         f"{tuple(input.shape)}")
+    if weight.numel() > 1:
+        weight = weight.reshape(-1, *[1] * (input.ndim - 2))
+    # where(): the gradient at 0 goes to the negative side (weight for x, 0 for weight), as PyTorch
+    return ops.where(input > 0, input, weight * input)

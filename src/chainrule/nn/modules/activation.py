@@ -1,11 +1,13 @@
-"""Activation layers: ReLU, LeakyReLU, ELU, GELU, SiLU, Tanh, Sigmoid, Softplus, Hardtanh,
-ReLU6, LogSigmoid, Softmax, LogSoftmax and Softmin, each a thin Module over
-``chainrule.nn.functional``."""
+"""Activation layers (ReLU, GELU, Softmax, PReLU, ...), each a thin Module over
+``chainrule.nn.functional``; only PReLU has a parameter."""
 
 from __future__ import annotations
 
+from ...autograd.grad_mode import no_grad
+from ...factories import empty
 from ...tensor import Tensor
 from .. import functional as F
+from ..parameter import Parameter
 from .module import Module
 
 __all__ = [
@@ -23,6 +25,15 @@ __all__ = [
     "Softmax",
     "LogSoftmax",
     "Softmin",
+    "SELU",
+    "CELU",
+    "Mish",
+    "Hardsigmoid",
+    "Hardswish",
+    "Softsign",
+    "Threshold",
+    "GLU",
+    "PReLU",
 ]
 
 
@@ -295,3 +306,173 @@ class Softmin(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class _InplaceActivation(Module):
+    """An activation whose only option is ``inplace``; ``_fn`` is its F function."""
+
+    _fn = None
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return type(self)._fn(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace, sep="")
+
+
+class SELU(_InplaceActivation):
+    """``scale * elu(input, alpha)`` with SELU's constants.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.SELU()(chainrule.tensor([1.0]))
+        tensor([1.0507])
+    """
+
+    _fn = staticmethod(F.selu)
+
+
+class Mish(_InplaceActivation):
+    """``input * tanh(softplus(input))``.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.Mish()(chainrule.tensor([1.0]))
+        tensor([0.8651])
+    """
+
+    _fn = staticmethod(F.mish)
+
+
+class Hardsigmoid(_InplaceActivation):
+    """``clamp(input / 6 + 1/2, 0, 1)``.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.Hardsigmoid()(chainrule.tensor([1.5]))
+        tensor([0.7500])
+    """
+
+    _fn = staticmethod(F.hardsigmoid)
+
+
+class Hardswish(_InplaceActivation):
+    """``input * hardsigmoid(input)``.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.Hardswish()(chainrule.tensor([1.0]))
+        tensor([0.6667])
+    """
+
+    _fn = staticmethod(F.hardswish)
+
+
+class CELU(Module):
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.CELU(2.0)(chainrule.tensor([-1.0]))
+        tensor([-0.7869])
+    """
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}{_inplace_repr(self.inplace)}"
+
+
+class Softsign(Module):
+    """``input / (1 + |input|)``.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.Softsign()(chainrule.tensor([3.0]))
+        tensor([0.7500])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softsign(input)
+
+
+class Threshold(Module):
+    """``input`` where ``input > threshold``, else ``value``.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.Threshold(1.0, -1.0)(chainrule.tensor([0.5, 2.0]))
+        tensor([-1.,  2.])
+    """
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}{_inplace_repr(self.inplace)}"
+
+
+class GLU(Module):
+    """``a * sigmoid(b)`` for the halves ``a``, ``b`` of the input along ``dim``.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.GLU()(chainrule.tensor([1.0, 2.0, 0.0, 100.0]))
+        tensor([0.5000, 2.0000])
+    """
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """``max(0, x) + weight * min(0, x)`` with a learnt slope ``weight``: one, or one per
+    channel (dim 1 of the input), each initialised to ``init``.
+
+    Example:
+        >>> import chainrule
+        >>> layer = chainrule.nn.PReLU()
+        >>> layer(chainrule.tensor([-2.0, 3.0]))
+        tensor([-0.5000,  3.0000], grad_fn=<WhereBackward0>)
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None,
+                 dtype=None) -> None:
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(empty(num_parameters, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        with no_grad():
+            self.weight.fill_(self.init)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
