@@ -245,3 +245,120 @@ def test_reverse_transforms_match_torch_func(rng):
     _, fn = vjp(f_vec, _t(x))
     _, tfn = torch.func.vjp(f_torch, tx)
     np.testing.assert_allclose(fn(_t(v))[0].data, tfn(torch.tensor(v))[0].numpy())
+
+
+# -- forward mode: jvp, jacfwd, hessian ---------------------------------------------------------
+def test_jvp_equals_the_jacobian_from_vjp_times_the_tangent(rng):
+    x, v = rng.standard_normal(4), rng.standard_normal(4)
+    calls = []
+
+    def f(t):
+        calls.append(1)
+        return f_vec(t)
+
+    out, jv = jvp(f, (_t(x),), (_t(v),))
+    assert len(calls) == 1  # one forward-mode evaluation, no reverse pass
+    _, vjp_fn = vjp(f_vec, _t(x))
+    jac_from_vjp = np.stack([vjp_fn(_t(row))[0].data for row in np.eye(4)])
+    np.testing.assert_allclose(jv.data, jac_from_vjp @ v, rtol=1e-10)
+    np.testing.assert_allclose(jv.data, f_vec_jac_np(x) @ v, rtol=1e-10)
+    np.testing.assert_allclose(out.data, f_vec_np(x), rtol=1e-12)
+    assert not jv.requires_grad and not out.requires_grad
+
+
+def test_jvp_with_pytrees_aux_and_float32(rng):
+    a, b = rng.standard_normal(3), rng.standard_normal(3)
+
+    def f(p):
+        return {"prod": p["x"] * p["y"], "x": (p["x"].exp(),)}, p["x"].sum()
+
+    out, jv, aux = jvp(f, ({"x": _t(a), "y": _t(b)},), ({"x": _t(np.ones(3)),
+                                                          "y": _t(np.zeros(3))},), has_aux=True)
+    np.testing.assert_allclose(jv["prod"].data, b)
+    np.testing.assert_allclose(jv["x"][0].data, np.exp(a))
+    np.testing.assert_allclose(aux.item(), a.sum())
+    _, jv = jvp(lambda t: t.sin(), (chainrule.tensor([0.5]),), (chainrule.tensor([2.0]),))
+    assert jv.dtype == chainrule.float32
+    np.testing.assert_allclose(jv.data, 2 * np.cos([0.5]), rtol=1e-6)
+    _, jv = jvp(lambda t: _t([1.0]), (_t([1.0]),), (_t([1.0]),))  # independent: zero tangent
+    np.testing.assert_array_equal(jv.data, [0.0])
+
+
+def test_jvp_rejects_bad_primals_and_tangents():
+    x = _t([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="Expected primals to be a tuple"):
+        jvp(lambda t: t, x, (x,))
+    with pytest.raises(RuntimeError, match="same python structure"):
+        jvp(lambda t: t, (x,), ([x],))
+    with pytest.raises(RuntimeError, match="primal 0 of shape \\(2,\\) and tangent of shape"):
+        jvp(lambda t: t, (x,), (_t([1.0]),))
+
+
+def test_jacfwd_equals_jacrev_and_finite_differences(rng):
+    x = rng.standard_normal(4)
+    fwd = jacfwd(f_vec)(_t(x))
+    np.testing.assert_allclose(fwd.data, jacrev(f_vec)(_t(x)).data, rtol=1e-12)
+    np.testing.assert_allclose(fwd.data, _fd_jacobian(f_vec_np, x), rtol=1e-6, atol=1e-8)
+    assert not fwd.requires_grad
+
+
+def test_jacfwd_has_the_structure_of_jacrev(rng):
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal(3)
+
+    def f(x, y):
+        return {"mv": x @ y, "x": (x.exp(),)}, y.sum()
+
+    fwd, aux = jacfwd(f, argnums=(0, 1), has_aux=True)(_t(a), _t(b))
+    rev, _ = jacrev(f, argnums=(0, 1), has_aux=True)(_t(a), _t(b))
+    np.testing.assert_allclose(aux.item(), b.sum())
+    for got, expected in [(fwd["mv"][0], rev["mv"][0]), (fwd["mv"][1], rev["mv"][1]),
+                          (fwd["x"][0][0], rev["x"][0][0]), (fwd["x"][0][1], rev["x"][0][1])]:
+        assert got.shape == expected.shape
+        np.testing.assert_allclose(got.data, expected.data, rtol=1e-12)
+
+
+def test_hessian_equals_the_formula_and_finite_differences(rng):
+    x = rng.standard_normal(3)
+    h = hessian(s_scalar)(_t(x))
+    np.testing.assert_allclose(h.data, s_hess_np(x), rtol=1e-10)
+    np.testing.assert_allclose(h.data, _fd_jacobian(s_grad_np, x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(jacrev(jacfwd(s_scalar))(_t(x)).data, h.data, rtol=1e-12)
+    assert not h.requires_grad
+
+
+def test_hessian_over_several_arguments_has_nested_blocks(rng):
+    a, b = rng.standard_normal(2), rng.standard_normal(3)
+    blocks = hessian(lambda u, v: (u.sum() * v ** 2).sum(), argnums=(0, 1))(_t(a), _t(b))
+    assert [[h.shape for h in row] for row in blocks] == [[(2, 2), (2, 3)], [(3, 2), (3, 3)]]
+    np.testing.assert_allclose(blocks[0][0].data, np.zeros((2, 2)))
+    np.testing.assert_allclose(blocks[0][1].data, np.tile(2 * b, (2, 1)))
+    np.testing.assert_allclose(blocks[1][1].data, 2 * a.sum() * np.eye(3))
+
+
+def test_reverse_over_forward_grad_of_a_jvp(rng):
+    # d/dx sum(J(x) v) for f = sin(x) * sum(x^2), checked by finite differences of NumPy's J v
+    x, v = rng.standard_normal(3), rng.standard_normal(3)
+    g = grad(lambda t: jvp(f_vec, (t,), (_t(v),))[1].sum())(_t(x))
+    fd = _fd_jacobian(lambda a: np.sum(f_vec_jac_np(a) @ v), x)
+    np.testing.assert_allclose(g.data, fd, rtol=1e-6, atol=1e-8)
+
+
+def test_forward_transforms_match_torch_func(rng):
+    torch = pytest.importorskip("torch")
+    x, v = rng.standard_normal(4), rng.standard_normal(4)
+    tx, tv = torch.tensor(x), torch.tensor(v)
+
+    def f_torch(t):
+        return t.sin() * (t * t).sum()
+
+    def s_torch(t):
+        return (t.exp() * t).sum() + t.sum() ** 2
+
+    out, jv = jvp(f_vec, (_t(x),), (_t(v),))
+    t_out, t_jv = torch.func.jvp(f_torch, (tx,), (tv,))
+    np.testing.assert_allclose(out.data, t_out.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(jv.data, t_jv.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(jacfwd(f_vec)(_t(x)).data, torch.func.jacfwd(f_torch)(tx).numpy(),
+                               rtol=1e-10)
+    np.testing.assert_allclose(hessian(s_scalar)(_t(x)).data,
+                               torch.func.hessian(s_torch)(tx).numpy(), rtol=1e-10)

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..autograd import forward_ad
 from ..autograd import grad as _autograd_grad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..factories import zeros_like
@@ -104,8 +105,10 @@ def _fresh(x: Tensor) -> Tensor:
         raise TypeError(f"only floating point Tensors can be differentiated, got {x.dtype}; "
                         f"convert with .float() or .double()")
     if x.requires_grad and is_grad_enabled():
-        return clone(x)
-    return x.detach().requires_grad_()
+        return clone(x)  # a dual's clone keeps its tangent too
+    leaf = x.detach().requires_grad_()
+    tangent = forward_ad.unpack_dual(x).tangent
+    return leaf if tangent is None else forward_ad.make_dual(leaf, tangent)  # jacfwd(jacrev)
 
 
 def _check_argnums(op: str, argnums: Argnums, nargs: int) -> tuple[int, ...]:
@@ -345,8 +348,6 @@ def jacrev(func: Callable, argnums: Argnums = 0, *, has_aux: bool = False,
 # -- forward mode: jvp, jacfwd, hessian --------------------------------------------------------
 def _tangents_of(outs: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
     """The primal and tangent of each output (a zero tangent where it got none)."""
-    from ..autograd import forward_ad
-
     primals, tangents = [], []
     for o in outs:
         primal, tangent = forward_ad.unpack_dual(o)
@@ -371,8 +372,6 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False
         >>> jvp(lambda x: x ** 2, (chainrule.tensor([1.0, 2.0]),), (chainrule.ones(2),))
         (tensor([1., 4.]), tensor([2., 4.]))
     """
-    from ..autograd import forward_ad
-
     op = "jvp(f, primals, tangents)"
     for name, value in (("primals", primals), ("tangents", tangents)):
         if not isinstance(value, tuple):
@@ -388,12 +387,15 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False
             raise RuntimeError(f"{op}: Expected primals and tangents to have the same shape, "
                                f"got primal {i} of shape {tuple(p.shape)} and tangent of shape "
                                f"{tuple(t.shape)}")
+    outer = _outer_graph(flat_p + flat_t)
     with forward_ad.dual_level(), _transform_running():
         duals = [forward_ad.make_dual(p, t) for p, t in zip(flat_p, flat_t)]
         output, aux = _split_aux(op, func(*_unflatten(spec_p, duals)), has_aux)
         outs, out_spec = _tensor_leaves(op, output, "the outputs of f")
         values, jvps = _tangents_of(outs)
-    result = (_unflatten(out_spec, values), _unflatten(out_spec, jvps))
+        aux = _detach_tree(aux, outer)
+    result = (_detach_tree(_unflatten(out_spec, values), outer),
+              _detach_tree(_unflatten(out_spec, jvps), outer))
     return (*result, aux) if has_aux else result
 
 
@@ -401,8 +403,6 @@ def _jacfwd_columns(call: Callable, flat: list[Tensor], k: int) -> list[list[Ten
     """For each element j of ``flat[k]``: the tangent of every output in the direction e_j,
     one forward-mode evaluation each (``call`` maps the flat inputs to the flat outputs).
     Returns columns[output][j], or None when ``flat[k]`` is empty."""
-    from ..autograd import forward_ad
-
     x = flat[k]
     n = x.data.size
     columns = None
@@ -447,10 +447,11 @@ def jacfwd(func: Callable, argnums: Argnums = 0, has_aux: bool = False, *,
             leaves, spec = _tensor_leaves(op, args[i], f"the inputs at argnums ({i})")
             groups.append(leaves)
             specs.append(spec)
+        flat = [t for group in groups for t in group]
+        outer = _outer_graph(_flatten(args)[0])
         with _transform_running():
             output, aux = _split_aux(op, func(*args, **kwargs), has_aux)
         outs, out_spec = _tensor_leaves(op, output, "the outputs of f")
-        flat = [t for group in groups for t in group]
 
         def call(new_flat: list[Tensor]) -> list:
             call_args = list(args)
@@ -469,8 +470,8 @@ def jacfwd(func: Callable, argnums: Argnums = 0, has_aux: bool = False, *,
         for jac in jacs:
             split = _per_argnum(jac, groups, specs)
             per_output.append(tuple(split) if isinstance(argnums, tuple) else split[0])
-        result = _unflatten(out_spec, per_output)
-        return (result, aux) if has_aux else result
+        result = _detach_tree(_unflatten(out_spec, per_output), outer)
+        return (result, _detach_tree(aux, outer)) if has_aux else result
 
     return wrapper
 
