@@ -286,8 +286,7 @@ def _class_index_loss(op: str, logp: Tensor, target: Tensor, weight: Tensor | No
             scores = scores * Tensor(valid.astype(logp.data.dtype))
         kept = kept * (1 - smoothing) + scores * (smoothing / logp.shape[1])
     if reduction == "mean":
-        # a sum of zeros plus NaN when every target is ignored: NaN with zero gradients, as
-        # PyTorch
+        # every target ignored: NaN with zero gradients, as PyTorch (kept is all zeros)
         return kept.sum() * (-1.0 / float(total)) if total else kept.sum() + float("nan")
     if reduction == "sum":
         return -kept.sum()
