@@ -189,3 +189,14 @@ def test_user_function_rule_comes_from_its_docstring_and_source():
     assert "return grad * 3 * x ** 2" in data["sources"]["CubeBackward"]
     assert data["steps"][-1]["leaf"]["exact"] == ["12.0"]
     assert [s.role for s in g["n1"].saved] == ["x"]
+
+
+def test_saved_tensors_listed_per_op_or_marked_freed(tmp_path):
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    loss = x.exp().sum()
+    before = chainrule.viz.graph(loss, {"x": x})
+    with chainrule.autograd.trace() as t:
+        loss.backward()
+    assert replay_data(before, t)["saved"] == {"n0": "(nothing)", "n1": "out: (2,) float32"}
+    after = chainrule.viz.graph(loss, {"x": x})
+    assert replay_data(after, t)["saved"]["n1"].startswith("(freed by backward")

@@ -136,3 +136,12 @@ def test_clicking_a_node_jumps_to_its_step(replay):
     k = len(t) - 2
     driver.find_element(By.ID, f"node-{g.find(t[k].node).id}").click()
     assert _step(driver) == k
+
+
+def test_saved_tensors_shown_for_the_current_node(replay):
+    driver, t, _, g = replay
+    k = next(i for i, e in enumerate(t) if e.name == "MatMulBackward0")
+    driver.find_element(By.ID, f"node-{g.find(t[k].node).id}").click()
+    saved = g.find(t[k].node).saved
+    lines = driver.find_element(By.ID, "step-saved").text.splitlines()
+    assert lines == [f"{s.role}: {s.shape} {s.dtype}" for s in saved] and len(lines) == 2

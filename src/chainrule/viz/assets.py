@@ -94,6 +94,8 @@ JS = """
     byId("step-rule").textContent = step.rule;
     byId("grad-outputs").textContent = step.grad_outputs.join("\\n");
     showInputs(step);
+    byId("step-saved").textContent = step.leaf ? "(a leaf saves nothing)"
+                                               : data.saved[step.node];
     var source = data.sources[step.name];
     byId("source-box").style.display = source ? "" : "none";
     byId("step-source").textContent = source || "";

@@ -6,14 +6,19 @@ green, saved tensors orange (joined to their node by a dashed edge).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from .graph import Graph, GraphNode
 
 __all__ = ["to_dot"]
 
 _FILL = {"op": "lightgrey", "leaf": "lightblue", "root": "darkolivegreen1", "saved": "orange"}
 
 
-def to_dot(graph) -> str:
+def to_dot(graph: Graph) -> str:
     """DOT for ``graph`` (a :class:`chainrule.viz.Graph`): one statement per node and edge.
 
     Example:
@@ -51,7 +56,7 @@ def to_dot(graph) -> str:
     return "\n".join(lines)
 
 
-def _label(n) -> list[str]:
+def _label(n: GraphNode) -> list[str]:
     text = [n.title]
     if n.kind == "leaf" and n.label is None:
         text[0] = "leaf"

@@ -9,13 +9,18 @@ flowed forward, from an input to the operation that used it; gradients flow back
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..autograd.function import AccumulateGrad
 from ..autograd.graph import _children, _leaf_names, _outputs, _root_node, _walk
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from ..autograd.trace import trace as _Trace
 
 __all__ = ["graph", "Graph", "GraphNode", "GraphEdge", "SavedTensor"]
 
@@ -113,7 +118,7 @@ class Graph:
 
         return to_dot(self)
 
-    def render(self, path: str, format: str = "svg") -> str:
+    def render(self, path: str | os.PathLike, format: str = "svg") -> str:
         """Write a picture with Graphviz (``format`` "svg" or "png"); returns ``path``.
 
         Needs the ``graphviz`` Python package and the ``dot`` program:
@@ -131,7 +136,7 @@ class Graph:
         svg = pipe_svg(self.to_dot())
         return svg if svg is not None else to_svg(self)
 
-    def to_html(self, path: str, trace=None) -> str:
+    def to_html(self, path: str | os.PathLike, trace: _Trace | None = None) -> str:
         """Write a self-contained HTML page that replays the backward pass step by step.
 
         Args:

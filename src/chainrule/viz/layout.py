@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .graph import Graph, GraphNode
 
 __all__ = ["layout", "to_svg"]
 
@@ -32,11 +36,11 @@ class Box:
     h: float
 
 
-def _lines(n) -> list[str]:
+def _lines(n: GraphNode) -> list[str]:
     return [n.title, n.meta]
 
 
-def layout(graph) -> tuple[dict[str, Box], float, float]:
+def layout(graph: Graph) -> tuple[dict[str, Box], float, float]:
     """Boxes for every node of ``graph``, and the total width and height.
 
     Example:
@@ -67,7 +71,7 @@ def layout(graph) -> tuple[dict[str, Box], float, float]:
     return boxes, width, _MARGIN * 2 + (deepest + 1) * row_h - _GAP_Y
 
 
-def to_svg(graph) -> str:
+def to_svg(graph: Graph) -> str:
     """The graph drawn as an SVG document with the layout above."""
     boxes, width, height = layout(graph)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" id="graph" width="{width:.0f}" '

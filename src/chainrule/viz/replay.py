@@ -8,8 +8,9 @@ edges light up) and, at a leaf, the ``.grad`` accumulated so far. Buttons and th
 
 Stable hooks for tests and scripts: ``#node-<id>`` (class ``active`` on the current node,
 ``done`` once run), ``#step-counter[data-step]``, ``#step-name``, ``#step-rule``,
-``#grad-outputs``, ``#grad-inputs``, ``#leaf-<id> .grad[data-grad]`` (a JSON list of the
-leaf's current ``.grad``, exact), buttons ``#btn-first #btn-prev #btn-next #btn-last``.
+``#grad-outputs``, ``#grad-inputs``, ``#step-saved``, ``#leaf-<id> .grad[data-grad]`` (a JSON
+list of the leaf's current ``.grad``, exact), buttons ``#btn-first #btn-prev #btn-next
+#btn-last``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from html import escape
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,12 +30,15 @@ from .assets import CSS, JS
 from .layout import to_svg
 from .rules import backward_source, rule_for
 
+if TYPE_CHECKING:
+    from .graph import Graph, GraphNode
+
 __all__ = ["write_html", "replay_data"]
 
 _EXACT_LIMIT = 10_000  # leaves with more elements get no exact data-grad list
 
 
-def write_html(graph, path: str | os.PathLike, trace=None) -> str:
+def write_html(graph: Graph, path: str | os.PathLike, trace: _trace | None = None) -> str:
     """Write the replay page of ``graph`` (see :meth:`chainrule.viz.Graph.to_html`)."""
     if trace is None:
         trace = _run_trace(graph)
@@ -45,7 +50,7 @@ def write_html(graph, path: str | os.PathLike, trace=None) -> str:
     return path
 
 
-def _run_trace(graph):
+def _run_trace(graph: Graph) -> _trace:
     """Trace a backward from the root (gradient ones) that leaves every .grad untouched."""
     root = graph.tensor
     node = root.grad_fn
@@ -82,7 +87,7 @@ def _exact(arr: np.ndarray) -> list[str] | None:
     return [repr(float(v)) for v in arr.ravel().tolist()]
 
 
-def replay_data(graph, trace) -> dict:
+def replay_data(graph: Graph, trace: _trace) -> dict:
     """What the page's script replays: the steps, the leaves and the backward sources."""
     steps, sources, leaf_grads = [], {}, {}
     for event in trace.events:
@@ -104,10 +109,19 @@ def replay_data(graph, trace) -> dict:
         steps.append(step)
     leaves = [{"node": n.id, "name": n.title, "meta": n.meta} for n in graph.nodes
               if n.kind == "leaf"]
-    return {"steps": steps, "leaves": leaves, "sources": sources, "root": graph.root}
+    saved = {n.id: _saved_text(n) for n in graph.nodes if n.kind == "op"}
+    return {"steps": steps, "leaves": leaves, "sources": sources, "saved": saved,
+            "root": graph.root}
 
 
-def _leaf_step(gnode, event, leaf_grads: dict) -> dict:
+def _saved_text(n: GraphNode) -> str:
+    if n.freed:
+        return "(freed by backward: build the graph before calling backward to see them)"
+    lines = [f"{s.role}: {s.shape} {s.dtype}" for s in n.saved]
+    return "\n".join(lines) or "(nothing)"
+
+
+def _leaf_step(gnode: GraphNode, event, leaf_grads: dict) -> dict:
     """The leaf's .grad after this step: recorded by the trace, else the running sum."""
     incoming = event.grad_outputs[0]
     if event.accumulated is not None:
@@ -121,7 +135,7 @@ def _leaf_step(gnode, event, leaf_grads: dict) -> dict:
     return {"text": _text(value), "exact": None if value is None else _exact(value)}
 
 
-def _page(graph, data: dict) -> str:
+def _page(graph: Graph, data: dict) -> str:
     payload = json.dumps(data).replace("<", "\\u003c")  # the script's text holds no tag
     title = escape(f"Backward replay: {graph[graph.root].title}")
     rows = "\n".join(
@@ -143,6 +157,7 @@ def _page(graph, data: dict) -> str:
 <h2 id="step-name"></h2><p id="step-rule"></p>
 <h3>gradient flowing in (grad_outputs)</h3><pre id="grad-outputs"></pre>
 <h3>gradients sent to inputs (grad_inputs)</h3><div id="grad-inputs"></div>
+<h3>saved for backward (ctx.saved_tensors)</h3><pre id="step-saved"></pre>
 <details id="source-box"><summary>backward source</summary><pre id="step-source"></pre>
 </details>
 <h3>leaves: .grad so far</h3>
