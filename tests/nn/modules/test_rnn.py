@@ -157,6 +157,15 @@ def test_parameter_names_shapes_and_init():
     assert names == ["weight_ih", "weight_hh"]
 
 
+def test_all_weights_lists_each_layer_and_direction():
+    lstm = nn.LSTM(3, 4, num_layers=2, bidirectional=True, bias=False)
+    lstm.flatten_parameters()
+    shapes = [[tuple(p.shape) for p in ws] for ws in lstm.all_weights]
+    assert shapes == [[(16, 3), (16, 4)], [(16, 3), (16, 4)], [(16, 8), (16, 4)],
+                      [(16, 8), (16, 4)]]
+    assert lstm.all_weights[1][0] is lstm.weight_ih_l0_reverse
+
+
 def test_init_follows_manual_seed():
     chainrule.manual_seed(3)
     first = nn.LSTM(3, 4).weight_hh_l0.detach().numpy().copy()

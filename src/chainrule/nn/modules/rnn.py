@@ -125,6 +125,14 @@ class RNNBase(Module):
                       for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
                 for layer in range(self.num_layers) for suffix in ("", "_reverse")[:d]]
 
+    @property
+    def all_weights(self) -> list[list[Parameter]]:
+        """The parameters of each layer and direction: [w_ih, w_hh(, b_ih, b_hh)] each."""
+        return [[w for w in ws if w is not None] for ws in self._all_weights()]
+
+    def flatten_parameters(self) -> None:
+        """Nothing to do: kept so code written for PyTorch's cuDNN path runs unchanged."""
+
     def forward(self, input: Tensor, hx=None):
         """``(output, h_n)``, or ``(output, (h_n, c_n))`` for LSTM.
 
