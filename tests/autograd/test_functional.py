@@ -72,6 +72,21 @@ def test_jacobian_with_create_graph_is_differentiable(rng):
     np.testing.assert_allclose(x.grad.data, 6 * x.data)
 
 
+def test_forward_mode_strategy_gives_the_same_jacobians_and_hessians(rng):
+    x, y = rng.standard_normal(4), rng.standard_normal(4)
+    jac = jacobian(f_vec, _t(x), strategy="forward-mode")
+    np.testing.assert_allclose(jac.data, f_vec_jac_np(x), rtol=1e-10)
+    pair = jacobian(lambda a, b: (a * b, a.sum()), (_t(x), _t(y)), strategy="forward-mode",
+                    vectorize=True)
+    np.testing.assert_allclose(pair[0][1].data, np.diag(x))
+    np.testing.assert_array_equal(pair[1][1].data, np.zeros(4))
+    h = hessian(s_scalar, _t(x), outer_jacobian_strategy="forward-mode")
+    np.testing.assert_allclose(h.data, s_hess_np(x), rtol=1e-10)
+    assert not h.requires_grad
+    x32 = chainrule.tensor([1.0, 2.0])
+    assert jacobian(lambda t: t.exp(), x32, strategy="forward-mode").dtype == chainrule.float32
+
+
 def test_hessian_matches_the_formula_and_finite_differences_of_the_gradient(rng):
     x = rng.standard_normal(3)
     h = hessian(s_scalar, _t(x))
@@ -159,8 +174,10 @@ def test_errors_name_the_function_and_the_problem():
         hessian(lambda t: t * 2, x)
     with pytest.raises(RuntimeError, match="vhp should return a single Tensor"):
         vhp(lambda t: (t, t), x, x)
-    with pytest.raises(ValueError, match='expected strategy to be "reverse-mode"'):
-        jacobian(lambda t: t, x, strategy="forward-mode")
+    with pytest.raises(ValueError, match='expected strategy to be either "forward-mode" or'):
+        jacobian(lambda t: t, x, strategy="sideways")
+    with pytest.raises(RuntimeError, match='strict=True and strategy="forward-mode" are not'):
+        jacobian(lambda t: t, x, strict=True, strategy="forward-mode")
 
 
 def test_all_six_match_torch_autograd_functional(rng):
@@ -177,6 +194,9 @@ def test_all_six_match_torch_autograd_functional(rng):
 
     np.testing.assert_allclose(jacobian(f_vec, _t(x)).data, taf.jacobian(f_torch, tx).numpy())
     np.testing.assert_allclose(hessian(s_scalar, _t(x)).data, taf.hessian(s_torch, tx).numpy())
+    np.testing.assert_allclose(
+        jacobian(f_vec, _t(x), strategy="forward-mode").data,
+        taf.jacobian(f_torch, tx, strategy="forward-mode", vectorize=True).numpy())
     for ours, theirs, f, tf in [(vjp, taf.vjp, f_vec, f_torch), (jvp, taf.jvp, f_vec, f_torch),
                                 (hvp, taf.hvp, s_scalar, s_torch),
                                 (vhp, taf.vhp, s_scalar, s_torch)]:

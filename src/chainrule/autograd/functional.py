@@ -172,6 +172,31 @@ def _jacobian_rows(o: Tensor, inputs: tuple, create_graph: bool, strict: bool) -
             for col, x in zip(rows, inputs)]
 
 
+def _jacobian_columns(func: Callable, inputs: tuple, outputs: tuple) -> tuple:
+    """jac[o][i] by forward mode: one evaluation of func per input element, with one dual."""
+    from . import forward_ad
+
+    jac = [[] for _ in outputs]
+    for i, x in enumerate(inputs):
+        n = x.data.size
+        columns: list[list[Tensor]] = [[] for _ in outputs]
+        for j in range(n):
+            seed = np.zeros(n, x.data.dtype)
+            seed[j] = 1
+            with forward_ad.dual_level():
+                args = list(inputs)
+                args[i] = forward_ad.make_dual(x, _wrap(seed.reshape(x.shape)))
+                outs = _as_tuple("jacobian", "outputs of the user-provided function",
+                                 func(*args))[1]
+                for col, o in zip(columns, outs):
+                    tangent = forward_ad.unpack_dual(o).tangent
+                    col.append(zeros_like(o) if tangent is None else tangent)
+        for row, o, col in zip(jac, outputs, columns):
+            row.append(stack(col, dim=-1).reshape(o.shape + x.shape) if col
+                       else _wrap(np.zeros(o.shape + x.shape, o.data.dtype)))
+    return tuple(tuple(row) for row in jac)
+
+
 def jacobian(func: Callable, inputs: Inputs, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode"):
     """The Jacobian of ``func`` at ``inputs``: ``J[i..., j...] = d out[i...] / d in[j...]``.
@@ -183,26 +208,35 @@ def jacobian(func: Callable, inputs: Inputs, create_graph: bool = False, strict:
         func: takes the inputs, returns a Tensor or a tuple of Tensors.
         inputs: a Tensor or a tuple of Tensors.
         create_graph: keep the Jacobian differentiable.
-        strict: raise if an output is independent of the inputs (instead of zeros).
+        strict: raise if an output is independent of an input (instead of zeros).
         vectorize: accepted for PyTorch compatibility; the result is the same either way.
-        strategy: only ``"reverse-mode"`` (one backward pass per output element).
+        strategy: ``"reverse-mode"`` (one backward pass per output element) or
+            ``"forward-mode"`` (one forward-mode evaluation per input element; not with
+            ``strict``). PyTorch asks for ``vectorize=True`` with forward mode; chainrule
+            does not need it.
 
     Example:
         >>> import chainrule
         >>> from chainrule.autograd.functional import jacobian
-        >>> jacobian(lambda x: x ** 2, chainrule.tensor([1.0, 2.0]))
+        >>> jacobian(lambda x: x ** 2, chainrule.tensor([1.0, 2.0]), strategy="forward-mode")
         tensor([[2., 0.],
                 [0., 4.]])
     """
-    if strategy != "reverse-mode":
-        raise ValueError(f'jacobian: expected strategy to be "reverse-mode", got {strategy!r} '
-                         f'(use chainrule.func.jacfwd for forward mode)')
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise ValueError(f'jacobian: expected strategy to be either "forward-mode" or '
+                         f'"reverse-mode", got {strategy!r}')
+    if strict and strategy == "forward-mode":
+        raise RuntimeError('jacobian: strict=True and strategy="forward-mode" are not '
+                           'supported together; use strategy="reverse-mode"')
     is_tuple, inputs = _as_tuple("jacobian", "inputs", inputs)
     inputs = _prepare(inputs, create_graph)
     with enable_grad():
         out_tuple, outputs = _as_tuple("jacobian", "outputs of the user-provided function",
                                        func(*inputs))
-        jac = tuple(tuple(_jacobian_rows(o, inputs, create_graph, strict)) for o in outputs)
+        if strategy == "reverse-mode":
+            jac = tuple(tuple(_jacobian_rows(o, inputs, create_graph, strict)) for o in outputs)
+        else:
+            jac = _jacobian_columns(func, inputs, outputs)
     if not out_tuple:
         jac = jac[0] if is_tuple else jac[0][0]
     elif not is_tuple:
@@ -214,7 +248,9 @@ def hessian(func: Callable, inputs: Inputs, create_graph: bool = False, strict: 
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):
     """The Hessian of a scalar function: ``H[i..., j...] = d² f / d in[i...] d in[j...]``.
 
-    For a tuple of inputs, a tuple of tuples ``H[a][b]`` of shape ``a.shape + b.shape``.
+    For a tuple of inputs, a tuple of tuples ``H[a][b]`` of shape ``a.shape + b.shape``. The
+    gradient is computed by reverse mode; ``outer_jacobian_strategy`` ("reverse-mode" or
+    "forward-mode") says how the Jacobian of the gradient is.
 
     Example:
         >>> import chainrule
