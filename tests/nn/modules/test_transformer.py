@@ -49,7 +49,8 @@ MHA_CASES = {
 
 
 @pytest.mark.parametrize("case", MHA_CASES)
-@pytest.mark.parametrize("masks", ["none", "padding", "bool_attn", "float_attn_3d", "both"])
+@pytest.mark.parametrize("masks", ["none", "padding", "float_padding", "bool_attn",
+                                   "float_attn_3d", "both"])
 @pytest.mark.parametrize("average", [True, False])
 def test_mha_matches_torch(case, masks, average, rng):
     torch = pytest.importorskip("torch")
@@ -72,6 +73,10 @@ def test_mha_matches_torch(case, masks, average, rng):
         padding[0, -1] = padding[1, 1] = True  # key 0 stays: no row is fully masked
         kwargs["key_padding_mask"], torch_kwargs["key_padding_mask"] = \
             chainrule.tensor(padding), torch.tensor(padding)
+    if masks == "float_padding":
+        added = rng.standard_normal((N, S)).astype(np.float32)
+        kwargs["key_padding_mask"], torch_kwargs["key_padding_mask"] = \
+            chainrule.tensor(added), torch.tensor(added)
     if masks in ("bool_attn", "both"):
         blocked = np.triu(np.ones((L, S), bool), 1)
         kwargs["attn_mask"], torch_kwargs["attn_mask"] = chainrule.tensor(blocked), \
