@@ -96,3 +96,8 @@ def test_print_graph_is_also_in_viz():
     import chainrule.viz
 
     assert chainrule.viz.print_graph is print_graph
+
+
+def test_print_graph_accepts_name_tensor_pairs():
+    w = chainrule.tensor([1.0], requires_grad=True)
+    assert "AccumulateGrad w (1,)" in _printed(w * 2, iter([("w", w)]))

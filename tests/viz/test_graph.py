@@ -232,3 +232,23 @@ def test_repr_svg_falls_back_to_own_layout_without_graphviz(monkeypatch):
     svg = g._repr_svg_()
     assert svg == layout_mod.to_svg(g)
     assert 'id="node-n1"' in svg and ">x</text>" in svg
+
+
+def test_leaf_names_from_module_named_parameters():
+    from chainrule.nn import Module, Parameter
+
+    class Scale(Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = Parameter(chainrule.tensor([2.0, 3.0]))
+
+        def forward(self, x):
+            return x * self.weight
+
+    inner = Scale()
+    outer = Module()
+    outer.scale = inner
+    loss = inner(chainrule.tensor([1.0, 1.0])).sum()
+    for params in (dict(outer.named_parameters()), outer.named_parameters()):
+        g = chainrule.viz.graph(loss, params)
+        assert [n.title for n in g.nodes if n.kind == "leaf"] == ["scale.weight"]

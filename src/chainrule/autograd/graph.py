@@ -26,7 +26,8 @@ def print_graph(tensor: Tensor, params: dict[str, Tensor] | None = None,
 
     Args:
         tensor: the result whose graph to print; it must require grad.
-        params: names for leaf tensors, e.g. ``dict(model.named_parameters())``.
+        params: names for leaf tensors, e.g. ``dict(model.named_parameters())`` (or the
+            ``(name, tensor)`` pairs themselves).
         file: where to print (default ``sys.stdout``).
 
     Example:
@@ -56,10 +57,14 @@ def _root_node(tensor: Tensor, op: str):
     return grad_accumulator(tensor)
 
 
-def _leaf_names(params: dict[str, Tensor] | None) -> dict[int, str]:
-    """id(tensor) -> name; the first name wins when one tensor appears twice (tied weights)."""
+def _leaf_names(params) -> dict[int, str]:
+    """id(tensor) -> name, from a dict or (name, tensor) pairs (``model.named_parameters()``).
+
+    The first name wins when one tensor appears twice (tied weights).
+    """
     names: dict[int, str] = {}
-    for name, t in (params or {}).items():
+    pairs = params.items() if hasattr(params, "items") else (params or ())
+    for name, t in pairs:
         names.setdefault(id(t), name)
     return names
 

@@ -170,7 +170,8 @@ def graph(tensor: Tensor, params: dict[str, Tensor] | None = None, show_values: 
 
     Args:
         tensor: the result (e.g. a loss); it must require grad.
-        params: names for leaves, e.g. ``dict(model.named_parameters())``.
+        params: names for leaves, e.g. ``dict(model.named_parameters())`` (or the
+            ``(name, tensor)`` pairs themselves).
         show_values: keep the values computed by each node (while backward has not freed
             them), of every leaf and of every saved tensor.
         show_grads: keep each leaf's ``.grad``.
