@@ -177,22 +177,24 @@ def rnn_sequence(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Te
                  b_hh: Tensor | None, reverse: bool = False,
                  nonlinearity: Callable[[Tensor], Tensor] = tanh) -> tuple[Tensor, Tensor]:
     """An Elman RNN layer over input (seq, batch, input_size); returns (outputs, h_n)."""
-    x_proj = _affine(input, w_ih, b_ih)
+    x_proj = _affine(input, w_ih, _both(b_ih, b_hh))  # both biases folded in once
     w_t = w_hh.mT
     h, hs = hx, []
     for x_t in _steps(x_proj, reverse):
-        h_proj = matmul(h, w_t)
-        h = nonlinearity(x_t + (h_proj if b_hh is None else h_proj + b_hh))
+        h = nonlinearity(x_t + matmul(h, w_t))
         hs.append(h)
     return _outputs(hs, reverse), h
+
+
+def _both(b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
+    return b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
 
 
 def lstm_sequence(input: Tensor, hx: tuple[Tensor, Tensor], w_ih: Tensor, w_hh: Tensor,
                   b_ih: Tensor | None, b_hh: Tensor | None,
                   reverse: bool = False) -> tuple[Tensor, tuple[Tensor, Tensor]]:
     """An LSTM layer over input (seq, batch, input_size); returns (outputs, (h_n, c_n))."""
-    bias = b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
-    x_proj = _affine(input, w_ih, bias)  # both biases folded in once, not once a step
+    x_proj = _affine(input, w_ih, _both(b_ih, b_hh))  # both biases folded in once
     h, c = hx
     out, h_n, c_n = LSTMRecurrence.apply(x_proj, h, c, w_hh, reverse)
     return out, (h_n, c_n)
