@@ -40,7 +40,7 @@ class Identity(Module):
 class Linear(Module):
     """y = x @ weight.T + bias, with weight (out_features, in_features).
 
-    weight and bias start as U(-k, k), k = 1/√in_features (PyTorch's kaiming_uniform_ with
+    weight and bias start as U(-k, k), k = 1/√in_features (PyTorch's ``kaiming_uniform_`` with
     a = √5, and the same bound for the bias).
 
     Example:
