@@ -362,3 +362,28 @@ def test_forward_transforms_match_torch_func(rng):
                                rtol=1e-10)
     np.testing.assert_allclose(hessian(s_scalar)(_t(x)).data,
                                torch.func.hessian(s_torch)(tx).numpy(), rtol=1e-10)
+
+
+def test_tensors_captured_by_closure_get_gradients_through_the_transforms(rng):
+    # at top level, outside any transform: g = 2 w x, so d sum(g) / dw = 2 sum(x)
+    x = _t(rng.standard_normal(3))
+    for make in [lambda w: grad(lambda t: (w * t ** 2).sum())(x),
+                 lambda w: jacrev(lambda t: w * t ** 2)(x).sum(0),
+                 lambda w: vjp(lambda t: w * t ** 2, x)[1](_t(np.ones(3)))[0]]:
+        w = _t([1.5], requires_grad=True)
+        make(w).sum().backward()
+        np.testing.assert_allclose(w.grad.data, [2 * x.data.sum()], rtol=1e-12)
+
+
+def test_grad_works_under_no_grad_and_respects_no_grad_inside(rng):
+    x = rng.standard_normal(3)
+    with chainrule.no_grad():
+        g = grad(s_scalar)(_t(x))
+    np.testing.assert_allclose(g.data, s_grad_np(x), rtol=1e-10)
+
+    def f(t):
+        with chainrule.no_grad():
+            c = t * 2  # a constant for the transform
+        return (c * t).sum()
+
+    np.testing.assert_allclose(grad(f)(_t(x)).data, 2 * x)

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..autograd import forward_ad
 from ..autograd import grad as _autograd_grad
+from ..autograd.function import AccumulateGrad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..factories import zeros_like
 from ..ops.shape import clone, stack
@@ -97,6 +98,29 @@ def _outer_graph(tensors) -> bool:
     if not is_grad_enabled():
         return False
     return _depth.value > 0 or any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
+
+
+def _captures_grad(outputs: list, fresh: list[Tensor]) -> bool:
+    """Does the graph of ``outputs`` reach a tensor that requires grad other than ``fresh``
+    (one ``func`` captured by closure)? Then the reverse pass must be recorded for it."""
+    own = {id(x) for x in fresh}
+    stack = [o.grad_fn for o in outputs if isinstance(o, Tensor) and o.grad_fn is not None]
+    if any(isinstance(o, Tensor) and o.requires_grad and o.grad_fn is None and id(o) not in own
+           for o in outputs):
+        return True
+    seen = set(stack)
+    while stack:
+        for child, _ in stack.pop().next_functions:
+            if child is None or child in seen:
+                continue
+            seen.add(child)
+            if type(child) is AccumulateGrad:
+                leaf = child.variable
+                if leaf is not None and id(leaf) not in own:
+                    return True
+            else:
+                stack.append(child)
+    return False
 
 
 def _fresh(x: Tensor) -> Tensor:
@@ -185,13 +209,18 @@ def grad_and_value(func: Callable, argnums: Argnums = 0, has_aux: bool = False) 
         >>> g, value
         (tensor([2., 6.]), tensor(10.))
     """
+    return _grad_and_value(func, argnums, has_aux, "grad_and_value(f)(*args)")
+
+
+def _grad_and_value(func: Callable, argnums: Argnums, has_aux: bool, op: str) -> Callable:
     def wrapper(*args, **kwargs):
-        op = "grad_and_value(f)(*args)"
         nums = _check_argnums(op, argnums, len(args))
         outer = _outer_graph(_flatten(args)[0])
         new_args, fresh, specs = _prepare(op, args, nums)
         with enable_grad(), _transform_running():
             output, aux = _split_aux(op, func(*new_args, **kwargs), has_aux)
+        flat = [t for group in fresh for t in group]
+        outer = outer or is_grad_enabled() and _captures_grad([output], flat)
         if not isinstance(output, Tensor):
             raise RuntimeError(f"{op}: Expected f(*args) to return a Tensor, got "
                                f"{type(output).__name__}")
@@ -199,13 +228,9 @@ def grad_and_value(func: Callable, argnums: Argnums = 0, has_aux: bool = False) 
             raise RuntimeError(f"{op}: Expected f(*args) to return a scalar Tensor, got tensor "
                                f"with {output.ndim} dims (shape {tuple(output.shape)}). Maybe "
                                f"you wanted to use the vjp or jacrev APIs instead?")
-        flat = [t for group in fresh for t in group]
         seed = _wrap(np.ones((), output.data.dtype))
         grads = _reverse([output], flat, [seed], create_graph=outer, retain_graph=False)
-        per_arg, start = [], 0
-        for group, spec in zip(fresh, specs):
-            per_arg.append(_unflatten(spec, grads[start:start + len(group)]))
-            start += len(group)
+        per_arg = _per_argnum(grads, fresh, specs)
         result = tuple(per_arg) if isinstance(argnums, tuple) else per_arg[0]
         value = output if outer else output.detach()
         if has_aux:
@@ -231,8 +256,10 @@ def grad(func: Callable, argnums: Argnums = 0, has_aux: bool = False) -> Callabl
         >>> grad(lambda t: t ** 3)(x), grad(grad(lambda t: t ** 3))(x)
         (tensor(3.), tensor(6.))
     """
+    inner = _grad_and_value(func, argnums, has_aux, "grad(f)(*args)")
+
     def wrapper(*args, **kwargs):
-        result, value = grad_and_value(func, argnums, has_aux)(*args, **kwargs)
+        result, value = inner(*args, **kwargs)
         return (result, value[1]) if has_aux else result
 
     return wrapper
@@ -260,6 +287,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
         output, aux = _split_aux(op, func(*new_args), has_aux)
     outs, out_spec = _tensor_leaves(op, output, "the outputs of f")
     flat = [t for group in fresh for t in group]
+    outer = outer or is_grad_enabled() and _captures_grad(outs, flat)
 
     def vjp_fn(cotangents) -> tuple:
         cots, spec = _tensor_leaves("vjp_fn", cotangents, "the cotangents")
@@ -335,6 +363,7 @@ def jacrev(func: Callable, argnums: Argnums = 0, *, has_aux: bool = False,
             output, aux = _split_aux(op, func(*new_args, **kwargs), has_aux)
         outs, out_spec = _tensor_leaves(op, output, "the outputs of f")
         flat = [t for group in fresh for t in group]
+        outer = outer or is_grad_enabled() and _captures_grad(outs, flat)
         per_output = []
         for o in outs:
             jac = _per_argnum(_jacrev_rows(o, flat, outer), fresh, specs)
