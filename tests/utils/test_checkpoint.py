@@ -197,3 +197,15 @@ def test_matches_torch_utils_checkpoint(rng):
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-6)
     for p, tp in zip(net.parameters(), tnet.parameters()):
         np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoint_inside_func_transforms(rng):
+    from chainrule.func import grad
+
+    x = chainrule.tensor(rng.standard_normal(()), dtype=chainrule.float64)
+
+    def f(t):
+        return checkpoint(lambda u: u.sin() * 2, t, use_reentrant=False)
+
+    np.testing.assert_allclose(grad(f)(x).item(), 2 * np.cos(x.item()))
+    np.testing.assert_allclose(grad(grad(f))(x).item(), -2 * np.sin(x.item()))

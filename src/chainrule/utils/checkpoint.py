@@ -55,8 +55,9 @@ class _Run:
 
     def recompute(self, inputs) -> tuple:
         """The function again, from the random state of the first run, on inputs that
-        require grad (linked to the originals only when recording a graph of the backward)."""
-        record = is_grad_enabled()
+        require grad (linked to the originals only when recording a graph of the backward,
+        which the reentrant variant does not support, as in PyTorch)."""
+        record = is_grad_enabled() and not self.reentrant
         fresh = [x if not isinstance(x, Tensor) else
                  clone(x) if record and x.requires_grad else
                  x.detach().requires_grad_(x.requires_grad) for x in inputs]
