@@ -13,11 +13,13 @@ from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Function, FunctionCtx, once_differentiable
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck
+from .graph import print_graph
 from .trace import trace
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "no_grad",
            "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
-           "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck", "trace"]
+           "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck", "trace", "print_graph",
+           "forward_ad", "functional"]
 
 
 def _as_list(x) -> list:
@@ -120,3 +122,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
                     f"the graph. Set allow_unused=True if this is the desired behavior.")
         result.append(g)
     return tuple(result)
+
+
+# Submodules that build on backward and grad above: imported last, once those exist.
+from . import forward_ad, functional  # noqa: E402
