@@ -1,5 +1,734 @@
-"""(placeholder: to be filled)"""
+"""vmap: a vectorising map. ``vmap(f)(xs)`` is ``stack([f(x) for x in xs])``, computed at once.
+
+How it works. ``vmap`` moves each input's mapped dim to the front and wraps the input in a
+:class:`BatchedTensor`, a Tensor that shows ``f`` the shape of ONE example while it holds the
+whole batch in ``_value`` (dim 0 = the batch). Every Tensor method and operator of a
+BatchedTensor is a batching rule (:mod:`chainrule.func._batching_rules`): it shifts dims by one,
+lines batch dims up for broadcasting, and calls the same chainrule op once on the whole batch.
+``f`` itself runs once, so Python overhead is paid once, not per example. The values are
+ordinary Tensors that record autograd graphs, so gradients flow through vmap, and reverse-mode
+transforms inside vmap differentiate the batched graph: because examples never mix, the
+gradient of the sum over examples w.r.t. a batched input is the batch of per-example
+gradients (:func:`_batched_grad`, the bridge that ``func.grad`` and ``vjp`` use).
+
+What ``f`` may do: call Tensor methods and operators (``x.exp()``, ``x @ w``, ``x.sum(-1)``,
+``x[:, 1]``, ``x.where(c, y)``, ``x.softmax(-1)``, in-place ops on batched tensors). Methods
+without a rule run once per example with a warning. Module-level functions
+(``chainrule.exp(x)``, ``chainrule.cat``, ``nn.functional``) read the array of their argument,
+which a BatchedTensor does not have, and raise an error that says so: batching them needs one
+dispatch check in ``Function.apply``. Python control flow on values (``if x.sum() > 0``) raises,
+as in PyTorch.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import functools
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+from ..autograd import grad as _autograd_grad
+from ..errors import ShapeError
+from ..factories import ones
+from ..tensor import Tensor
+from . import _batching_rules as rules
+from .transforms import _flatten, _unflatten
+
+__all__ = ["vmap"]
+
+
+def _check_ndim(op: str, x, y, n: int) -> None:
+    if x.ndim != n or y.ndim != n:
+        raise ShapeError(f"{op}: expects two {n}-d tensors, got shapes {tuple(x.shape)} and "
+                         f"{tuple(y.shape)} (inside vmap)")
+
+
+def _data_error(self):
+    caller = sys._getframe(2).f_code
+    where = getattr(caller, "co_qualname", caller.co_name)
+    raise RuntimeError(
+        f"vmap: {where} needs the data of a batched tensor (an example of shape "
+        f"{tuple(self.shape)} of a batch of {self._value.shape[0]}), which only exists for the "
+        f"whole batch. Inside vmap, call Tensor methods and operators (x.exp(), x @ w, "
+        f"x.sum(-1), x.where(c, y)); module-level functions such as chainrule.exp(x), "
+        f"chainrule.cat or nn.functional reach the data directly and cannot be batched")
+
+
+def _fallback(name: str):
+    def rule(self, *args, **kwargs):
+        return rules.per_example(self, name, args, kwargs)
+
+    rule.__name__ = rule.__qualname__ = name
+    return rule
+
+
+def _no_data_dependence(self, what: str):
+    raise RuntimeError(
+        f"vmap: {what} of a batched tensor (example shape {tuple(self.shape)}) is not "
+        f"supported: each example has its own value, so data-dependent Python control flow "
+        f"cannot be vectorised; use x.where(condition, y) or move it outside vmap")
+
+
+
+_masked_fill = rules.elementwise("masked_fill")
+_fill = rules.inplace("fill_")
+
+class BatchedTensor(rules.Batched):
+    """One example of a batch inside ``vmap``; see the module docstring. Not for users."""
+
+    __slots__ = ()
+    _requires_grad = False  # Function.apply then reaches .data, whose error explains
+
+    # -- metadata: the example's --------------------------------------------------------
+    @property
+    def data(self):
+        _data_error(self)  # the caller named is whoever asked
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._value.shape[1:]
+
+    @property
+    def dtype(self):
+        return self._value.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim - 1
+
+    @property
+    def itemsize(self) -> int:
+        return self._value.itemsize
+
+    @property
+    def requires_grad(self) -> bool:
+        return (self._value if self._source is None else self._source).requires_grad
+
+    @property
+    def grad(self):
+        g = self._value.grad
+        return None if g is None else rules.make(g, self._level)
+
+    @property
+    def grad_fn(self):
+        return self._value.grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._value.is_leaf
+
+    @property
+    def _version(self) -> int:
+        return self._value._version
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def is_floating_point(self) -> bool:
+        return self._value.is_floating_point()
+
+    def element_size(self) -> int:
+        return self._value.element_size()
+
+    def __len__(self) -> int:
+        if not self.ndim:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        return (f"BatchedTensor(level={self._level}, batch={self._value.shape[0]}, example "
+                f"shape {tuple(self.shape)}, value={self._value!r})")
+
+    def item(self):
+        _no_data_dependence(self, ".item()")
+
+    def tolist(self):
+        _no_data_dependence(self, ".tolist()")
+
+    def numpy(self, force: bool = False):
+        _no_data_dependence(self, ".numpy()")
+
+    def __array__(self, dtype=None, copy=None):
+        _no_data_dependence(self, "converting to a NumPy array")
+
+    def __bool__(self) -> bool:
+        _no_data_dependence(self, "bool()")
+
+    def __float__(self) -> float:
+        _no_data_dependence(self, "float()")
+
+    def __int__(self) -> int:
+        _no_data_dependence(self, "int()")
+
+    def __index__(self) -> int:
+        _no_data_dependence(self, "using the value as an index")
+
+    def __deepcopy__(self, memo: dict):
+        raise RuntimeError("vmap: a batched tensor cannot be deep-copied; use .clone()")
+
+    def type(self, dtype=None):
+        return self._value.type() if dtype is None else self.to(dtype)
+
+    # -- autograd ------------------------------------------------------------------------
+    def detach(self) -> BatchedTensor:
+        source = None if self._source is None else self._source.detach()
+        return rules.make(self._value.detach(), self._level, source)
+
+    def detach_(self) -> BatchedTensor:
+        self._value.detach_()
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> BatchedTensor:
+        """Gradients are then taken per example: the value (a stride-0 expand for an
+        ``in_dims=None`` input) becomes the leaf, no longer shared."""
+        self._value.requires_grad_(requires_grad)
+        self._source = None
+        return self
+
+    def clone(self) -> BatchedTensor:
+        if self._source is not None:  # a per-example copy: gradients w.r.t. it are batched
+            copy = self._source.clone().unsqueeze(0).expand(self._value.shape)
+            return rules.make(copy, self._level)
+        return rules.make(self._value.clone(), self._level)
+
+    def retain_grad(self) -> None:
+        self._value.retain_grad()
+
+    def register_hook(self, hook):
+        level = self._level
+
+        def batched_hook(grad):
+            out = hook(rules.make(grad, level))
+            return None if out is None else rules.as_batched(out, level)
+
+        return self._value.register_hook(batched_hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        raise RuntimeError("vmap: backward() on a batched tensor is not supported inside vmap; "
+                           "use chainrule.func.grad or vjp (or call backward outside vmap)")
+
+    # -- elementwise ---------------------------------------------------------------------
+    to = rules.same_layout("to")
+    float = rules.same_layout("float")
+    double = rules.same_layout("double")
+    half = rules.same_layout("half")
+    long = rules.same_layout("long")
+    int = rules.same_layout("int")
+    bool = rules.same_layout("bool")
+    cpu = rules.same_layout("cpu")
+    contiguous = rules.same_layout("contiguous")
+    exp = rules.same_layout("exp")
+    log = rules.same_layout("log")
+    log1p = rules.same_layout("log1p")
+    expm1 = rules.same_layout("expm1")
+    sqrt = rules.same_layout("sqrt")
+    rsqrt = rules.same_layout("rsqrt")
+    abs = rules.same_layout("abs")
+    sign = rules.same_layout("sign")
+    sin = rules.same_layout("sin")
+    cos = rules.same_layout("cos")
+    tan = rules.same_layout("tan")
+    tanh = rules.same_layout("tanh")
+    sigmoid = rules.same_layout("sigmoid")
+    relu = rules.same_layout("relu")
+    erf = rules.same_layout("erf")
+    reciprocal = rules.same_layout("reciprocal")
+    floor = rules.same_layout("floor")
+    ceil = rules.same_layout("ceil")
+    round = rules.same_layout("round")
+    square = rules.same_layout("square")
+    neg = rules.same_layout("neg")
+    isnan = rules.same_layout("isnan")
+    isfinite = rules.same_layout("isfinite")
+    logical_not = rules.same_layout("logical_not")
+    __neg__ = rules.same_layout("__neg__")
+    __abs__ = rules.same_layout("__abs__")
+    __invert__ = rules.same_layout("__invert__")
+    mul = rules.elementwise("mul")
+    add = rules.elementwise("add")
+    sub = rules.elementwise("sub")
+    div = rules.elementwise("div")
+    pow = rules.elementwise("pow")
+    floor_divide = rules.elementwise("floor_divide")
+    remainder = rules.elementwise("remainder")
+    minimum = rules.elementwise("minimum")
+    maximum = rules.elementwise("maximum")
+    clamp = rules.elementwise("clamp")
+    clip = rules.elementwise("clip")
+    where = rules.elementwise("where")
+    lerp = rules.elementwise("lerp")
+    eq = rules.elementwise("eq")
+    ne = rules.elementwise("ne")
+    lt = rules.elementwise("lt")
+    le = rules.elementwise("le")
+    gt = rules.elementwise("gt")
+    ge = rules.elementwise("ge")
+    logical_and = rules.elementwise("logical_and")
+    logical_or = rules.elementwise("logical_or")
+    logical_xor = rules.elementwise("logical_xor")
+    __add__ = rules.elementwise("__add__")
+    __radd__ = rules.elementwise("__radd__")
+    __sub__ = rules.elementwise("__sub__")
+    __rsub__ = rules.elementwise("__rsub__")
+    __mul__ = rules.elementwise("__mul__")
+    __rmul__ = rules.elementwise("__rmul__")
+    __truediv__ = rules.elementwise("__truediv__")
+    __rtruediv__ = rules.elementwise("__rtruediv__")
+    __floordiv__ = rules.elementwise("__floordiv__")
+    __rfloordiv__ = rules.elementwise("__rfloordiv__")
+    __mod__ = rules.elementwise("__mod__")
+    __rmod__ = rules.elementwise("__rmod__")
+    __pow__ = rules.elementwise("__pow__")
+    __rpow__ = rules.elementwise("__rpow__")
+    __eq__ = rules.elementwise("__eq__")
+    __ne__ = rules.elementwise("__ne__")
+    __lt__ = rules.elementwise("__lt__")
+    __le__ = rules.elementwise("__le__")
+    __gt__ = rules.elementwise("__gt__")
+    __ge__ = rules.elementwise("__ge__")
+    __and__ = rules.elementwise("__and__")
+    __or__ = rules.elementwise("__or__")
+    __xor__ = rules.elementwise("__xor__")
+
+    def masked_fill(self, mask, value) -> Tensor:
+        if rules.unpack(value, rules.top_level((self, mask, value)))[1]:  # a value per example
+            return self.where(mask.logical_not(), value)
+        return _masked_fill(self, mask, value)
+
+    # -- in place ------------------------------------------------------------------------
+    neg_ = rules.inplace("neg_")
+    exp_ = rules.inplace("exp_")
+    sigmoid_ = rules.inplace("sigmoid_")
+    tanh_ = rules.inplace("tanh_")
+    relu_ = rules.inplace("relu_")
+    zero_ = rules.inplace("zero_")
+    sqrt_ = rules.inplace("sqrt_")
+    abs_ = rules.inplace("abs_")
+    add_ = rules.inplace("add_")
+    sub_ = rules.inplace("sub_")
+    mul_ = rules.inplace("mul_")
+    div_ = rules.inplace("div_")
+    pow_ = rules.inplace("pow_")
+    copy_ = rules.inplace("copy_")
+    clamp_ = rules.inplace("clamp_")
+    clip_ = rules.inplace("clip_")
+    masked_fill_ = rules.inplace("masked_fill_")
+    __iadd__ = rules.inplace("__iadd__")
+    __isub__ = rules.inplace("__isub__")
+    __imul__ = rules.inplace("__imul__")
+    __itruediv__ = rules.inplace("__itruediv__")
+    uniform_ = rules.random_inplace("uniform_")
+    normal_ = rules.random_inplace("normal_")
+    bernoulli_ = rules.random_inplace("bernoulli_")
+
+    def fill_(self, value) -> BatchedTensor:
+        if rules.unpack(value, rules.top_level((self, value)))[1]:
+            return self.copy_(value)
+        return _fill(self, value)
+
+    # -- reductions: dims of the example -------------------------------------------------
+    def sum(self, dim=None, keepdim: bool = False) -> Tensor:
+        return rules.reduce(self, "sum", dim, keepdim)
+
+    def mean(self, dim=None, keepdim: bool = False) -> Tensor:
+        return rules.reduce(self, "mean", dim, keepdim)
+
+    def prod(self, dim=None, keepdim: bool = False) -> Tensor:
+        return rules.reduce(self, "prod", dim, keepdim)
+
+    def amax(self, dim=None, keepdim: bool = False) -> Tensor:
+        return rules.reduce(self, "amax", dim, keepdim)
+
+    def amin(self, dim=None, keepdim: bool = False) -> Tensor:
+        return rules.reduce(self, "amin", dim, keepdim)
+
+    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        return rules.reduce(self, "all", dim, keepdim)
+
+    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        return rules.reduce(self, "any", dim, keepdim)
+
+    def logsumexp(self, dim, keepdim: bool = False) -> Tensor:
+        return rules.reduce(self, "logsumexp", dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+        return rules.reduce(self, "var", dim, keepdim, unbiased=unbiased, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+        return rules.reduce(self, "std", dim, keepdim, unbiased=unbiased, correction=correction)
+
+    def norm(self, p="fro", dim=None, keepdim: bool = False) -> Tensor:
+        return rules.reduce(self, "norm", dim, keepdim, p=p)
+
+    def argmax(self, dim=None, keepdim: bool = False) -> Tensor:
+        return rules.arg_reduce(self, "argmax", dim, keepdim)
+
+    def argmin(self, dim=None, keepdim: bool = False) -> Tensor:
+        return rules.arg_reduce(self, "argmin", dim, keepdim)
+
+    def max(self, dim=None, keepdim: bool = False):
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        return self.amax() if dim is None else rules.reduce(self, "max", dim, keepdim, True)
+
+    def min(self, dim=None, keepdim: bool = False):
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        return self.amin() if dim is None else rules.reduce(self, "min", dim, keepdim, True)
+
+    def softmax(self, dim: int) -> Tensor:
+        return rules.along(self, "softmax", dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return rules.along(self, "log_softmax", dim)
+
+    def cumsum(self, dim: int) -> Tensor:
+        return rules.along(self, "cumsum", dim)
+
+    # -- linear algebra ------------------------------------------------------------------
+    def matmul(self, other) -> Tensor:
+        return rules.matmul(self, other)
+
+    def __matmul__(self, other) -> Tensor:
+        return rules.matmul(self, other)
+
+    def __rmatmul__(self, other) -> Tensor:
+        return rules.matmul(other, self)
+
+    def mm(self, other) -> Tensor:
+        _check_ndim("mm", self, other, 2)
+        return rules.matmul(self, other)
+
+    def bmm(self, other) -> Tensor:
+        _check_ndim("bmm", self, other, 3)
+        return rules.matmul(self, other)
+
+    def dot(self, other) -> Tensor:
+        _check_ndim("dot", self, other, 1)
+        return (self * other).sum(-1)
+
+    def outer(self, other) -> Tensor:
+        _check_ndim("outer", self, other, 1)
+        return self.unsqueeze(-1) * other
+
+    def trace(self) -> Tensor:
+        rules.need_ndim(self, "trace", 2, 2)
+        return self.diagonal().sum(-1)
+
+    # -- shape: sizes and dims are the example's ----------------------------------------
+    reshape = rules.reshape
+    view = rules.view
+    flatten = rules.flatten
+    unflatten = rules.unflatten
+    squeeze = rules.squeeze
+    unsqueeze = rules.unsqueeze
+    transpose = rules.transpose
+    swapaxes = rules.transpose
+    t = rules.t
+    permute = rules.permute
+    movedim = rules.movedim
+    expand = rules.expand
+    repeat = rules.repeat
+    tile = rules.tile
+    flip = rules.flip
+    roll = rules.roll
+    split = rules.split
+    chunk = rules.chunk
+    unbind = rules.unbind
+    narrow = rules.narrow
+    diagonal = rules.diagonal
+    tril = rules.tril
+    triu = rules.triu
+    sum_to_size = rules.sum_to_size
+
+    def view_as(self, other) -> Tensor:
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other) -> Tensor:
+        return self.reshape(other.shape)
+
+    def expand_as(self, other) -> Tensor:
+        return self.expand(other.shape)
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> Tensor:
+        return self.transpose(-2, -1)
+
+    # -- indexing ------------------------------------------------------------------------
+    __getitem__ = rules.getitem
+    __setitem__ = rules.setitem
+    gather = rules.gather_like("gather")
+    scatter = rules.gather_like("scatter")
+    scatter_add = rules.gather_like("scatter_add")
+    index_put = _fallback("index_put")
+
+    def index_select(self, dim: int, index) -> Tensor:
+        return rules.index_select(self, dim, index)
+
+    def take_along_dim(self, indices, dim=None) -> Tensor:
+        return rules.take_along_dim(self, indices, dim)
+
+    def nonzero(self, *, as_tuple: bool = False):
+        _no_data_dependence(self, "nonzero() (its shape depends on the values)")
+
+    def scatter_(self, dim: int, index, src) -> BatchedTensor:
+        src = rules.as_batched(src, self._level) if isinstance(src, Tensor) else src
+        self._value.scatter_(rules.physical_dim(self, dim, "scatter_"),
+                             rules.as_batched(index, self._level), src)
+        return self
+
+    def scatter_add_(self, dim: int, index, src) -> BatchedTensor:
+        self._value.scatter_add_(rules.physical_dim(self, dim, "scatter_add_"),
+                                 rules.as_batched(index, self._level),
+                                 rules.as_batched(src, self._level))
+        return self
+
+
+# -- vmap --------------------------------------------------------------------------------------
+def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
+         chunk_size: int | None = None) -> Callable:
+    """``vmap(func)(xs)[i] == func(xs[i])``: ``func`` mapped over a batch dim, run once.
+
+    Args:
+        func: a function of Tensors (and other values) returning a Tensor or a pytree (tuples,
+            lists, dicts) of Tensors. It sees one example: ``x.shape`` is the shape of
+            ``xs[i]``. Keyword arguments are passed through unbatched.
+        in_dims: which dim of each input is mapped over: an int for every Tensor input, None
+            for an input shared by every example, or a pytree that matches the positional
+            arguments (a prefix of them: an int or None covers a whole subtree).
+        out_dims: where the batch dim goes in each output: an int, or a pytree matching the
+            outputs.
+        randomness: random in-place ops (``uniform_``, ``normal_``, ``bernoulli_``) on batched
+            tensors: 'error' refuses them, 'different' draws per example, 'same' draws once.
+        chunk_size: map at most this many examples at a time (less memory, more passes).
+
+    Raises:
+        ValueError: no input is mapped, the mapped sizes differ, an ``in_dims`` entry is out
+            of range or names a non-Tensor, or ``func`` returns something else than Tensors.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import vmap
+        >>> xs = chainrule.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        >>> vmap(lambda x: x.sum() * x)(xs)
+        tensor([[ 3.,  6.],
+                [21., 28.],
+                [55., 66.]])
+        >>> vmap(lambda x, w: x @ w, in_dims=(0, None))(xs, chainrule.tensor([1.0, -1.0]))
+        tensor([-1., -1., -1.])
+    """
+    if not callable(func):
+        raise TypeError(f"vmap: func must be callable, got {type(func).__name__}")
+    if randomness not in ("error", "different", "same"):
+        raise ValueError(f"vmap: randomness must be 'error', 'different' or 'same', got "
+                         f"{randomness!r}")
+    if chunk_size is not None and (type(chunk_size) is not int or chunk_size < 1):
+        raise ValueError(f"vmap: chunk_size must be None or a positive int, got {chunk_size!r}")
+    _check_dims_spec(in_dims, "in_dims")
+    _check_dims_spec(out_dims, "out_dims")
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        leaves, spec = _flatten(args)
+        dims = _leaf_dims(in_dims, args, "in_dims", "inputs")
+        size = _batch_size(leaves, dims, in_dims)
+        step = size if chunk_size is None else min(chunk_size, size)
+        parts = []
+        for start in range(0, size, step) if size else [0]:
+            inputs = (leaves, dims, start, min(step, size - start), size)
+            parts.append(_run(func, inputs, spec, kwargs, out_dims, randomness))
+        return parts[0] if len(parts) == 1 else _concat(parts, out_dims)
+
+    return wrapped
+
+
+def _run(func: Callable, inputs: tuple, spec, kwargs: dict, out_dims, randomness: str):
+    """One call of ``func`` on examples [start, start + length) at a new level."""
+    leaves, dims, start, length, size = inputs
+    level = next(rules.levels)
+    rules.active[level] = (length, randomness)
+    try:
+        batched = []
+        for x, d in zip(leaves, dims):
+            if d is None:
+                is_tensor = isinstance(x, Tensor)
+                batched.append(rules.make(x.unsqueeze(0).expand(length, *x.shape), level, x)
+                               if is_tensor else x)
+                continue
+            value = x.movedim(d, 0) if d % x.ndim else x
+            batched.append(rules.make(value.narrow(0, start, length) if length != size
+                                      else value, level))
+        out = func(*_unflatten(spec, batched), **kwargs)
+        return _unbatch(out, out_dims, level, length, func)
+    finally:
+        del rules.active[level]
+
+
+def _check_dims_spec(dims, what: str) -> None:
+    if dims is None or (type(dims) is int):
+        return
+    if isinstance(dims, (tuple, list)):
+        for d in dims:
+            _check_dims_spec(d, what)
+        return
+    if isinstance(dims, dict):
+        for d in dims.values():
+            _check_dims_spec(d, what)
+        return
+    raise ValueError(f"vmap: {what} must be an int, None, or a (nested) tuple, list or dict of "
+                     f"them, got {dims!r} of type {type(dims).__name__}")
+
+
+def _leaf_dims(dims, tree, what: str, of: str) -> list:
+    """``dims`` (an int/None for a whole subtree, or a matching pytree) for each leaf of tree."""
+    if dims is None or type(dims) is int:
+        return [dims] * len(_flatten(tree)[0])
+    if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) \
+            and len(dims) == len(tree):
+        return [d for sub, t in zip(dims, tree) for d in _leaf_dims(sub, t, what, of)]
+    if isinstance(dims, dict) and isinstance(tree, dict) and set(dims) == set(tree):
+        return [d for key in tree for d in _leaf_dims(dims[key], tree[key], what, of)]
+    raise ValueError(f"vmap: {what}={dims!r} is not compatible with the structure of the {of} "
+                     f"({_structure(tree)}); give one entry per {of[:-1]} (or an int or None "
+                     f"for a whole subtree)")
+
+
+def _structure(tree) -> str:
+    if isinstance(tree, (tuple, list)):
+        inner = ", ".join(_structure(t) for t in tree)
+        return f"({inner},)" if isinstance(tree, tuple) and len(tree) == 1 else \
+            (f"({inner})" if isinstance(tree, tuple) else f"[{inner}]")
+    if isinstance(tree, dict):
+        return "{" + ", ".join(f"{k!r}: {_structure(v)}" for k, v in tree.items()) + "}"
+    return "Tensor" if isinstance(tree, Tensor) else type(tree).__name__
+
+
+def _batch_size(leaves: list, dims: list, in_dims) -> int:
+    sizes = []
+    for x, d in zip(leaves, dims):
+        if d is None:
+            continue
+        if not isinstance(x, Tensor):
+            raise ValueError(f"vmap: got in_dim={d} for an input of type {type(x).__name__}; "
+                             f"only Tensors can be mapped over: use None as its in_dim")
+        if not -x.ndim <= d < x.ndim:
+            raise ValueError(f"vmap: got in_dim={d} for an input of shape {tuple(x.shape)}: "
+                             f"expected -{x.ndim} <= in_dim < {x.ndim}")
+        sizes.append(x.shape[d])
+    if not sizes:
+        raise ValueError(f"vmap: at least one input must be mapped over, but in_dims={in_dims!r} "
+                         f"maps no Tensor input; give a Tensor input an int in_dim")
+    if len(set(sizes)) > 1:
+        raise ValueError(f"vmap: expected all mapped inputs to have the same size in the mapped "
+                         f"dim, got sizes {sizes} (in_dims={in_dims!r})")
+    return sizes[0]
+
+
+def _unbatch(out, out_dims, level: int, size: int, func) -> object:
+    """func's outputs with the batch dim (of ``level``) moved to ``out_dims``."""
+    leaves, spec = _flatten(out)
+    dims = _leaf_dims(out_dims, out, "out_dims", "outputs")
+    result = []
+    for i, (x, d) in enumerate(zip(leaves, dims)):
+        if not isinstance(x, Tensor):
+            name = getattr(func, "__name__", "func")
+            raise ValueError(f"vmap: {name} must only return Tensors, got a "
+                             f"{type(x).__name__} as output {i}; return a tensor (e.g. "
+                             f"chainrule.tensor(value)) or compute it outside vmap")
+        value, batched = rules.unpack(x, level)
+        if d is None:
+            if batched:
+                raise ValueError(f"vmap: out_dims is None for output {i}, but it differs "
+                                 f"between examples; give it an int out_dim")
+            result.append(value)
+            continue
+        if not batched:  # the same for every example, as PyTorch: an expanded view
+            value = value.unsqueeze(0).expand(size, *value.shape)
+        if not -value.ndim <= d < value.ndim:
+            raise ValueError(f"vmap: out_dim={d} for output {i} of example shape "
+                             f"{tuple(x.shape)}: expected -{value.ndim} <= out_dim < "
+                             f"{value.ndim}")
+        result.append(value.movedim(0, d) if d % value.ndim else value)
+    return _unflatten(spec, result)
+
+
+def _concat(parts: list, out_dims) -> object:
+    """The outputs of the chunks, joined along their out_dims."""
+    flat = [_flatten(p)[0] for p in parts]
+    spec = _flatten(parts[0])[1]
+    dims = _leaf_dims(out_dims, parts[0], "out_dims", "outputs")
+    joined = []
+    for j, d in enumerate(dims):
+        column = [leaves[j] for leaves in flat]
+        joined.append(column[0] if d is None else rules.join(column, d % column[0].ndim, False))
+    return _unflatten(spec, joined)
+
+
+# -- the bridge to reverse mode ----------------------------------------------------------------
+def _batched_grad(outputs, inputs, grad_outputs=None, **kwargs) -> tuple:
+    """``autograd.grad`` (same arguments) where tensors may be batched by vmap.
+
+    Each batched tensor is replaced by its value, whose graph holds every example; an
+    unbatched gradient (or the implicit 1 of a scalar) is expanded over the batch. As examples
+    never mix, the gradient w.r.t. a batched input is then the batch of per-example gradients.
+    Levels are peeled one at a time, outermost... innermost first (nested vmaps).
+    """
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        cots = [None] * len(outs)
+    else:
+        cots = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    level = rules.top_level((*outs, *ins, *cots))
+    if level == 0:
+        return _autograd_grad(outs, ins, cots, **kwargs)
+    phys_outs, phys_cots, any_batched = [], [], False
+    for o, c in zip(outs, cots):
+        op, ob = rules.unpack(o, level)
+        if c is None:
+            if o.numel() != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs, "
+                                   f"but an output has shape {tuple(o.shape)} per example; "
+                                   f"pass a gradient of that shape")
+            c = ones(o.shape, dtype=o.dtype)
+        cp, cb = rules.unpack(c, level)
+        if cb and not ob:
+            raise ShapeError(f"vmap: a gradient that differs between examples was given for an "
+                             f"output that does not (shape {tuple(o.shape)}); this is not "
+                             f"supported")
+        phys_outs.append(op)
+        phys_cots.append(rules.pad(cp, o.ndim) if cb else cp.expand(op.shape) if ob else cp)
+        any_batched = any_batched or ob
+    phys_ins, batched_ins = [], []
+    for x in ins:
+        xp, xb = rules.unpack(x, level)
+        if any_batched and not xb:
+            raise ShapeError(
+                f"vmap: cannot take per-example gradients with respect to a tensor of shape "
+                f"{tuple(x.shape)} that is shared by the batch (not batched, or an in_dims=None "
+                f"input used as is); pass it to the vmapped function and differentiate a "
+                f"per-example copy (x.detach().requires_grad_() or x.clone())")
+        phys_ins.append(xp)
+        batched_ins.append(xb)
+    grads = _batched_grad(phys_outs, phys_ins, phys_cots, **kwargs)
+    return tuple(rules.make(g, level) if g is not None and b else g
+                 for g, b in zip(grads, batched_ins))

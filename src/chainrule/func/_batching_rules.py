@@ -1,0 +1,604 @@
+"""Batching rules: how each Tensor operation runs once on a whole batch inside ``vmap``.
+
+A :class:`BatchedTensor` of ``level`` L stands, inside the function that ``vmap`` maps, for one
+example of a batch. It holds ``_value``, a real Tensor whose dim 0 is the batch dim of level L;
+its ``shape`` is the example's shape (``_value.shape[1:]``). A rule takes the logical arguments
+the user wrote, rewrites them for the physical values (dims shifted by one, batched operands
+padded so that broadcasting lines up examples with examples, unbatched ones left to broadcast)
+and calls the same operation once on the values. Since the values are ordinary Tensors, the
+operation records its autograd graph as usual: gradients flow through vmap.
+
+Nested vmaps nest wrappers: the ``_value`` of a level-2 BatchedTensor may itself be batched at
+level 1. A rule works at the highest level among its operands; any operand not batched at that
+level (a plain Tensor, or one batched at an outer level) is an unbatched constant there.
+Rules with several tensor operands therefore call themselves again on the values, so that an
+outer level is handled next (a method call on a plain value would not see it).
+
+An input mapped with ``in_dims=None`` becomes a BatchedTensor with ``_source`` set: its value
+is a stride-0 ``expand`` of the source. Rules use the source directly (unbatched, so
+``x @ weight`` stays one matrix product), until ``detach().requires_grad_()`` or ``clone()``
+make a per-example copy that gradients can be taken with respect to (``vmap(grad(f))``).
+
+Operations without a rule run once per example and are stacked, with a warning
+(:func:`per_example`). Module-level functions (``chainrule.exp(x)``, ``chainrule.cat``,
+``nn.functional``) cannot be intercepted without a hook in ``Function.apply``: they reach
+``.data``, which raises an error that says so.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+
+from ..errors import ShapeError
+from ..ops.reduction import normalize_dims
+from ..ops.shape import cat as _cat_plain
+from ..ops.shape import stack as _stack_plain
+from ..tensor import Tensor
+
+# level -> (batch size, randomness) for every vmap running now (levels only ever increase, so
+# an inner vmap's level is above its outer ones').
+active: dict[int, tuple[int, str]] = {}
+levels = itertools.count(1)
+_warned: set[str] = set()
+
+
+class Batched(Tensor):
+    """What the rules need of vmap's BatchedTensor: its slots, and the one subclass to make
+    (:class:`chainrule.func.vmap.BatchedTensor`, whose methods are these rules)."""
+
+    __slots__ = ("_value", "_level", "_source")
+    _cls: type | None = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        Batched._cls = cls
+
+
+def make(value: Tensor, level: int, source: Tensor | None = None) -> Batched:
+    out = object.__new__(Batched._cls)
+    out._value, out._level, out._source = value, level, source
+    return out
+
+
+def level_of(x) -> int:
+    return x._level if isinstance(x, Batched) else 0
+
+
+def top_level(args, kwargs=None) -> int:
+    level = 0
+    for a in args:
+        if isinstance(a, Batched) and a._level > level:
+            level = a._level
+        elif type(a) in (tuple, list):
+            level = max(level, top_level(a))
+    for a in (kwargs or {}).values():
+        if isinstance(a, Batched) and a._level > level:
+            level = a._level
+    return level
+
+
+def unpack(x, level: int):
+    """(physical operand, batched?) at ``level``: the value, or x itself if x is unbatched."""
+    if isinstance(x, Batched) and x._level == level:
+        if x._source is not None:
+            return x._source, False
+        return x._value, True
+    return x, False
+
+
+def batch_size(level: int) -> int:
+    return active[level][0] if level in active else 0
+
+
+def as_batched(x, level: int) -> Tensor:
+    """The physical value of x at ``level`` with the batch dim, expanded if x is unbatched."""
+    p, batched = unpack(x, level)
+    if batched:
+        return p
+    return p.unsqueeze(0).expand(_size_of(x, level), *p.shape)
+
+
+def _size_of(x, level: int) -> int:
+    if isinstance(x, Batched) and x._level == level:
+        return x._value.shape[0]
+    return batch_size(level)
+
+
+def pad(value: Tensor, rank: int) -> Tensor:
+    """A batched value (batch dim 0) with size-1 dims inserted after it up to ``rank`` + 1."""
+    missing = rank + 1 - value.ndim
+    if missing <= 0:
+        return value
+    return value.reshape(value.shape[0], *(1,) * missing, *value.shape[1:])
+
+
+def _wrap_result(out, level: int):
+    if isinstance(out, Tensor):
+        return make(out, level)
+    items = [make(o, level) for o in out]
+    return type(out)(*items) if hasattr(out, "_fields") else type(out)(items)
+
+
+def _logical_ndim(x) -> int:
+    return x.ndim if isinstance(x, Tensor) else np.ndim(x)
+
+
+# -- elementwise: align, run once -------------------------------------------------------------
+def elementwise(name: str):
+    """A rule for an elementwise (broadcasting) method: batched operands are padded to the
+    result's rank so that their batch dims line up; unbatched ones broadcast as they are."""
+    plain = getattr(Tensor, name)
+
+    def rule(self, *args, **kwargs):
+        level = top_level((self, *args), kwargs)
+        if level == 0:
+            return plain(self, *args, **kwargs)
+        operands = [self, *args, *kwargs.values()]
+        rank = max(_logical_ndim(a) for a in operands if isinstance(a, (Tensor, np.ndarray)))
+        phys, any_batched = [], False
+        for a in operands:
+            p, batched = unpack(a, level)
+            phys.append(pad(p, rank) if batched else p)
+            any_batched = any_batched or batched
+        n = 1 + len(args)
+        out = rule(phys[0], *phys[1:n], **dict(zip(kwargs, phys[n:])))
+        return _wrap_result(out, level) if any_batched else out
+
+    rule.__name__ = rule.__qualname__ = name
+    return rule
+
+
+def same_layout(name: str):
+    """A rule for a method of one tensor that keeps every dim where it is (exp, clone, to)."""
+    def rule(self, *args, **kwargs):
+        p, batched = unpack(self, self._level)
+        out = getattr(p, name)(*args, **kwargs)
+        return make(out, self._level) if batched else out
+
+    rule.__name__ = rule.__qualname__ = name
+    return rule
+
+
+def inplace(name: str):
+    """A rule for an in-place method: operands are aligned to ``self``, which must be batched
+    if any of them is (one example cannot hold a whole batch)."""
+    plain = getattr(Tensor, name)
+
+    def rule(self, *args, **kwargs):
+        level = top_level((self, *args), kwargs)
+        if level == 0:
+            return plain(self, *args, **kwargs)
+        target, batched = unpack(self, level)
+        rank = _logical_ndim(self)
+        phys = []
+        for a in [*args, *kwargs.values()]:
+            p, b = unpack(a, level)
+            if b and not batched:
+                raise ShapeError(
+                    f"vmap: {name}: the tensor modified in place (shape {tuple(self.shape)}) is "
+                    f"not batched but an operand is; an in-place op cannot write a batch into "
+                    f"one tensor: use the out-of-place {name.strip('_')} instead")
+            phys.append(pad(p, rank) if b else p)
+        rule(target, *phys[:len(args)], **dict(zip(kwargs, phys[len(args):])))
+        return self
+
+    rule.__name__ = rule.__qualname__ = name
+    return rule
+
+
+def random_inplace(name: str):
+    """uniform_, normal_, bernoulli_ under vmap's ``randomness``: 'error' refuses, 'different'
+    draws per example, 'same' draws one example and copies it into every one."""
+    def rule(self, *args, **kwargs):
+        mode = active.get(self._level, (0, "error"))[1]
+        target, batched = unpack(self, self._level)
+        if mode == "error":
+            raise RuntimeError(
+                f"vmap: called random operation {name} while in randomness error mode; pass "
+                f"randomness='same' or 'different' to vmap, or draw the random numbers outside")
+        if not batched and mode == "different":
+            raise RuntimeError(
+                f"vmap: {name} with randomness='different' on a tensor that is not batched "
+                f"(shape {tuple(self.shape)}) would need a different value per example; use "
+                f"randomness='same' or expand the tensor first")
+        if not batched or mode == "different":
+            getattr(target, name)(*args, **kwargs)
+            return self
+        one = getattr(target[0].detach().clone(), name)(*args, **kwargs)
+        target.copy_(one)
+        return self
+
+    rule.__name__ = rule.__qualname__ = name
+    return rule
+
+
+# -- dims: a logical dim d is physical d + 1 --------------------------------------------------
+def physical_dim(self, dim: int, op: str, extra: int = 0) -> int:
+    """``dim`` of the example (range [-n-extra, n+extra)) as a physical dim of the value."""
+    n = self.ndim + extra
+    bound = max(n, 1)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    if not -bound <= dim < bound:
+        raise ShapeError(f"{op}: dim {dim} is out of range for a tensor of {self.ndim} "
+                         f"dimensions (expected in [{-bound}, {bound - 1}]) (inside vmap)")
+    return int(dim) % bound + 1
+
+
+def reduce(self, name: str, dim, keepdim: bool, one_dim: bool = False, **kwargs):
+    """A reduction over ``dim`` of each example (None: all of its dims)."""
+    value, batched = unpack(self, self._level)
+    if not batched:
+        return getattr(value, name)(dim=dim, keepdim=keepdim, **kwargs)
+    if self.ndim == 0:  # a 0-d example: reduce a length-1 dim instead, keep no dim
+        value, dim, keepdim = value.unsqueeze(1), 0, False
+    dims = tuple(d + 1 for d in normalize_dims(name, dim, value.ndim - 1))
+    out = getattr(value, name)(dim=dims[0] if one_dim else dims, keepdim=keepdim, **kwargs)
+    return _wrap_result(out, self._level)
+
+
+def along(self, name: str, dim: int, *args):
+    """An op along one dim that keeps the shape (softmax, cumsum)."""
+    value, batched = unpack(self, self._level)
+    if not batched:
+        return getattr(value, name)(dim, *args)
+    if self.ndim == 0:
+        return make(getattr(value.unsqueeze(1), name)(1, *args).squeeze(1), self._level)
+    return make(getattr(value, name)(physical_dim(self, dim, name), *args), self._level)
+
+
+def arg_reduce(self, name: str, dim, keepdim: bool):
+    """argmax/argmin; without dim an index into each flattened example, as PyTorch."""
+    if dim is not None:
+        return reduce(self, name, dim, keepdim, one_dim=True)
+    value, batched = unpack(self, self._level)
+    if not batched:
+        return getattr(value, name)(dim=None, keepdim=keepdim)
+    out = getattr(value.reshape(value.shape[0], -1), name)(dim=1)
+    return make(out.reshape(-1, *(1,) * self.ndim) if keepdim else out, self._level)
+
+
+# -- matmul ----------------------------------------------------------------------------------
+def matmul(x, y):
+    """x @ y per example. 1-d operands become matrices first, as matmul defines."""
+    level = max(level_of(x), level_of(y))
+    if level == 0:
+        return Tensor.matmul(x, y)
+    xp, xb = unpack(x, level)
+    yp, yb = unpack(y, level)
+    if not (xb or yb):
+        return matmul(xp, yp)
+    nx, ny = _logical_ndim(x), _logical_ndim(y)
+    if nx == 0 or ny == 0:
+        raise ShapeError(f"matmul: both arguments need at least 1 dimension, got shapes "
+                         f"{tuple(x.shape)} and {tuple(y.shape)} (inside vmap)")
+    if not yb and ny <= 2:  # weights shared by the batch: one product over every row
+        rows = xp.reshape(-1, xp.shape[-1]) if nx > 1 else xp
+        out = matmul(rows, yp)
+        return make(out.reshape(*xp.shape[:-1], *yp.shape[1:]) if nx > 1 else out, level)
+    if xb:
+        xp = xp.unsqueeze(1) if nx == 1 else xp
+    elif nx == 1:
+        xp = xp.unsqueeze(0)
+    if yb:
+        yp = yp.unsqueeze(-1) if ny == 1 else yp
+    elif ny == 1:
+        yp = yp.unsqueeze(-1)
+    rank = max(nx, ny, 2)
+    out = matmul(pad(xp, rank) if xb else xp, pad(yp, rank) if yb else yp)
+    if ny == 1:
+        out = out.squeeze(-1)
+    if nx == 1:
+        out = out.squeeze(-2 if ny > 1 else -1)
+    return make(out, level)
+
+
+# -- indexing ---------------------------------------------------------------------------------
+def _is_array_index(item) -> bool:
+    return isinstance(item, (Tensor, np.ndarray, list))
+
+
+def _broadcast_rank(items) -> int:
+    rank = 0
+    for it in items:
+        if isinstance(it, (Tensor, np.ndarray)):
+            kind = it.dtype.kind if isinstance(it, np.ndarray) else it.is_floating_point()
+            rank = max(rank, 1 if kind == "b" or getattr(it, "dtype", None) == "bool"
+                       else it.ndim)
+        elif isinstance(it, list):
+            rank = max(rank, np.ndim(it))
+    return rank
+
+
+def getitem(x, index):
+    """x[index] per example: a full slice is put in front for the batch dim. Non-adjacent
+    array indices put their broadcast dims first (NumPy's rule), so the batch dim moves."""
+    items = index if type(index) is tuple else (index,)
+    level = max(level_of(x), top_level(items))
+    if level == 0:
+        return Tensor.__getitem__(x, index)
+    p, batched = unpack(x, level)
+    if any(unpack(it, level)[1] for it in items):
+        return per_example(x, "__getitem__", (index,), {})
+    out = getitem(p, (slice(None), *items) if batched else index)
+    if not batched:
+        return out
+    arrays = [i for i, it in enumerate(items) if _is_array_index(it)]
+    if arrays:
+        advanced = [i for i, it in enumerate(items) if i in arrays or isinstance(it, int)]
+        if advanced[-1] - advanced[0] + 1 != len(advanced):  # separated by a slice or None
+            out = out.movedim(_broadcast_rank(items), 0)
+    return make(out, level)
+
+
+def setitem(x, index, value) -> None:
+    items = index if type(index) is tuple else (index,)
+    level = max(level_of(x), level_of(value), top_level(items))
+    if level == 0:
+        return Tensor.__setitem__(x, index, value)
+    p, batched = unpack(x, level)
+    vp, vb = unpack(value, level)
+    if any(unpack(it, level)[1] for it in items) or (vb and not batched):
+        raise ShapeError(f"vmap: x[index] = value: x (shape {tuple(x.shape)}) is not batched "
+                         f"or the index is, so the batch cannot be written in place; build the "
+                         f"result out of place (e.g. with masked_fill or where)")
+    if vb:
+        vp = pad(vp, x[index].ndim)
+    setitem(p, (slice(None), *items) if batched else index, vp)
+
+
+def gather_like(name: str):
+    """gather / scatter / scatter_add / take_along_dim: every tensor operand batched."""
+    def rule(self, dim, index, *args):
+        level = max(level_of(self), level_of(index), top_level(args))
+        if level == 0:
+            return getattr(Tensor, name)(self, dim, index, *args)
+        phys = [as_batched(t, level) if isinstance(t, Tensor) else t
+                for t in (self, index, *args)]
+        return make(rule(phys[0], physical_dim(self, dim, name), *phys[1:]), level)
+
+    rule.__name__ = rule.__qualname__ = name
+    return rule
+
+
+# -- no rule: once per example ----------------------------------------------------------------
+def _example(x, i: int, level: int):
+    p, batched = unpack(x, level)
+    if batched:
+        return p[i]
+    if type(x) in (tuple, list):
+        return type(x)(_example(a, i, level) for a in x)
+    return p
+
+
+def per_example(self, name: str, args: tuple, kwargs: dict):
+    """The fallback for methods without a batching rule: a loop over the batch and a stack.
+
+    Correct for any method whose results have one shape for every example, but as slow as a
+    Python loop; a warning (once per method) says which method needs a rule.
+    """
+    level = max(level_of(self), top_level(args, kwargs))
+    if name not in _warned:
+        _warned.add(name)
+        warnings.warn(f"vmap: Tensor.{name} has no batching rule; it runs once per example "
+                      f"(a Python loop), which is slow", RuntimeWarning, stacklevel=3)
+    results = []
+    for i in range(batch_size(level) or _size_of(self, level)):
+        example = _example(self, i, level)
+        a = [_example(x, i, level) for x in args]
+        k = {key: _example(x, i, level) for key, x in kwargs.items()}
+        results.append(getattr(example, name)(*a, **k))
+    if isinstance(results[0], Tensor):
+        return make(join(results, 0, True), level)
+    return type(results[0])(make(join(list(col), 0, True), level) for col in zip(*results))
+
+
+def join(tensors: list, dim: int, new_dim: bool) -> Tensor:
+    """stack (``new_dim``) or cat of tensors that may be batched at any level."""
+    level = max(level_of(t) for t in tensors)
+    if level == 0:
+        return (_stack_plain if new_dim else _cat_plain)(tensors, dim)
+    values = [as_batched(t, level) for t in tensors]
+    return make(join(values, dim + 1, new_dim), level)
+
+
+
+def _single(name: str):
+    """Decorate ``physical(self, value, *args)``, the op on the batched value of ``self`` (the
+    only tensor operand); when ``self`` is unbatched at its level the plain method runs."""
+    def decorate(physical):
+        def rule(self, *args, **kwargs):
+            value, batched = unpack(self, self._level)
+            if not batched:
+                return getattr(value, name)(*args, **kwargs)
+            return _wrap_result(physical(self, value, *args, **kwargs), self._level)
+
+        rule.__name__ = rule.__qualname__ = name
+        rule.__doc__ = physical.__doc__
+        return rule
+
+    return decorate
+
+
+def _sizes(args: tuple) -> tuple[int, ...]:
+    """f(2, 3) and f((2, 3)) alike, as PyTorch's shape arguments."""
+    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        args = args[0]
+    return tuple(int(n) for n in args)
+
+
+def physical_dims(self, dims, op: str) -> tuple[int, ...]:
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    return tuple(physical_dim(self, d, op) for d in dims)
+
+
+def need_ndim(self, op: str, low: int, high: int | None = None) -> None:
+    if self.ndim < low or (high is not None and self.ndim > high):
+        want = f"{low} to {high}" if high is not None and high != low else str(low)
+        raise ShapeError(f"{op}: expects a tensor with {want}{'' if high else ' or more'} "
+                         f"dimensions, got shape {tuple(self.shape)} (an example inside vmap)")
+
+
+def index_select(x, dim: int, index):
+    level = max(level_of(x), level_of(index))
+    if level == 0:
+        return Tensor.index_select(x, dim, index)
+    p, batched = unpack(x, level)
+    if unpack(index, level)[1]:
+        return per_example(x, "index_select", (dim, index), {})
+    return make(index_select(p, physical_dim(x, dim, "index_select"), index), level) if batched \
+        else index_select(p, dim, index)
+
+
+def take_along_dim(x, indices, dim=None):
+    if dim is None or max(level_of(x), level_of(indices)) == 0:
+        if dim is None and max(level_of(x), level_of(indices)):
+            return per_example(x, "take_along_dim", (indices,), {"dim": None})
+        return Tensor.take_along_dim(x, indices, dim)
+    level = max(level_of(x), level_of(indices))
+    out = take_along_dim(as_batched(x, level), as_batched(indices, level),
+                          physical_dim(x, dim, "take_along_dim"))
+    return make(out, level)
+
+
+
+# -- shape ops on one tensor: shape arguments are the example's, dims shift by one -----------
+@_single("reshape")
+def reshape(self, value, *shape):
+    return value.reshape(value.shape[0], *_sizes(shape))
+
+
+@_single("view")
+def view(self, value, *shape):
+    return value.reshape(value.shape[0], *_sizes(shape))  # reshape: a moved batch dim may
+    # leave the value non-contiguous where the example's view would be fine
+
+
+@_single("flatten")
+def flatten(self, value, start_dim: int = 0, end_dim: int = -1):
+    if self.ndim == 0:
+        return value.reshape(value.shape[0], 1)
+    start, end = physical_dim(self, start_dim, "flatten"), physical_dim(self, end_dim, "flatten")
+    return value.flatten(start, end)
+
+
+@_single("unflatten")
+def unflatten(self, value, dim: int, sizes):
+    return value.unflatten(physical_dim(self, dim, "unflatten"), sizes)
+
+
+@_single("squeeze")
+def squeeze(self, value, dim=None):
+    if dim is None:
+        return value.reshape(value.shape[0], *(n for n in self.shape if n != 1))
+    return value.squeeze(physical_dims(self, dim, "squeeze"))
+
+
+@_single("unsqueeze")
+def unsqueeze(self, value, dim: int):
+    return value.unsqueeze(physical_dim(self, dim, "unsqueeze", extra=1))
+
+
+@_single("transpose")
+def transpose(self, value, dim0: int, dim1: int):
+    return value.transpose(*physical_dims(self, (dim0, dim1), "transpose"))
+
+
+@_single("t")
+def t(self, value):
+    need_ndim(self, "t", 0, 2)
+    return value.transpose(1, 2) if self.ndim == 2 else value
+
+
+@_single("permute")
+def permute(self, value, *dims):
+    dims = _sizes(dims)
+    if len(dims) != self.ndim:
+        raise ShapeError(f"permute: got {len(dims)} dims {dims} for a tensor of {self.ndim} "
+                         f"dimensions (shape {tuple(self.shape)}, an example inside vmap)")
+    return value.permute(0, *physical_dims(self, dims, "permute"))
+
+
+@_single("movedim")
+def movedim(self, value, source, destination):
+    one = isinstance(source, (int, np.integer))
+    src, dst = physical_dims(self, source, "movedim"), physical_dims(self, destination, "movedim")
+    return value.movedim(src[0], dst[0]) if one else value.movedim(src, dst)
+
+
+@_single("expand")
+def expand(self, value, *sizes):
+    sizes = _sizes(sizes)
+    return pad(value, len(sizes)).expand(value.shape[0], *sizes)
+
+
+@_single("repeat")
+def repeat(self, value, *sizes):
+    sizes = _sizes(sizes)
+    return pad(value, len(sizes)).repeat(1, *sizes)
+
+
+@_single("tile")
+def tile(self, value, dims):
+    dims = _sizes((dims,))
+    k = max(len(dims), self.ndim)
+    return pad(value, k).repeat(1, *(1,) * (k - len(dims)), *dims)
+
+
+@_single("flip")
+def flip(self, value, dims):
+    return value.flip(physical_dims(self, dims, "flip"))
+
+
+@_single("roll")
+def roll(self, value, shifts, dims=None):
+    if dims is None:  # roll the flattened example
+        return value.reshape(value.shape[0], -1).roll(shifts, 1).reshape(value.shape)
+    return value.roll(shifts, physical_dims(self, dims, "roll"))
+
+
+@_single("split")
+def split(self, value, split_size_or_sections, dim: int = 0):
+    return value.split(split_size_or_sections, physical_dim(self, dim, "split"))
+
+
+@_single("chunk")
+def chunk(self, value, chunks: int, dim: int = 0):
+    return value.chunk(chunks, physical_dim(self, dim, "chunk"))
+
+
+@_single("unbind")
+def unbind(self, value, dim: int = 0):
+    return value.unbind(physical_dim(self, dim, "unbind"))
+
+
+@_single("narrow")
+def narrow(self, value, dim: int, start: int, length: int):
+    return value.narrow(physical_dim(self, dim, "narrow"), start, length)
+
+
+@_single("diagonal")
+def diagonal(self, value, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    return value.diagonal(offset, *physical_dims(self, (dim1, dim2), "diagonal"))
+
+
+@_single("tril")
+def tril(self, value, diagonal: int = 0):
+    need_ndim(self, "tril", 2)
+    return value.tril(diagonal)
+
+
+@_single("triu")
+def triu(self, value, diagonal: int = 0):
+    need_ndim(self, "triu", 2)
+    return value.triu(diagonal)
+
+
+@_single("sum_to_size")
+def sum_to_size(self, value, *size):
+    size = _sizes(size)
+    padded = (1,) * (self.ndim - len(size)) + size
+    return value.sum_to_size(value.shape[0], *padded).reshape(value.shape[0], *size)
