@@ -184,3 +184,29 @@ def test_put_flat_adds_up_repeated_positions(rng):
     out = C.PutFlat.apply(g, index, (1, 1, 2, 2), False)
     np.testing.assert_array_equal(out.numpy(), [[[[4.0, 0.0], [6.0, 0.0]]]])
     assert out.dtype == chainrule.float64
+
+
+def test_outputs_are_contiguous_so_view_works(rng):
+    x, w = _leaf(rng, 2, 3, 5, 5), _leaf(rng, 4, 3, 3, 3)
+    out = C.convolution(x, w, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    assert out.data.flags.c_contiguous
+    assert out.view(2, -1).shape == (2, 100)
+    (gx, gw) = chainrule.autograd.grad(out.sum(), (x, w))
+    assert gx.data.flags.c_contiguous and gw.data.flags.c_contiguous
+
+
+def test_nothing_returned_aliases_a_reused_scratch_buffer(rng, monkeypatch):
+    """With every array pooled, results of two calls must stay intact and correct."""
+    monkeypatch.setattr(C, "_POOL_MIN_BYTES", 0)
+    for xs, ws, stride, padding, dilation, groups in CASES[:3]:
+        x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+        first = C.convolution(chainrule.tensor(x), chainrule.tensor(w), None, stride, padding,
+                              dilation, groups)
+        second = C.convolution(chainrule.tensor(2 * x), chainrule.tensor(w), None, stride,
+                               padding, dilation, groups)
+        expected = _conv_ref(x, w, stride, padding, dilation, groups)
+        np.testing.assert_allclose(first.numpy(), expected, atol=1e-12)
+        np.testing.assert_allclose(second.numpy(), 2 * expected, atol=1e-12)
+        args = (_leaf(rng, *xs), _leaf(rng, *ws), None)
+        assert gradgradcheck(lambda x, w: C.convolution(x, w, None, stride, padding, dilation,
+                                                        groups), args[:2])

@@ -13,8 +13,8 @@ Each forward is one strided copy of the input into columns (``_columns``, an im2
 adds the columns back with one strided add per kernel offset (``_col2im``), or at stride 1
 runs as a convolution with the flipped kernel. Columns are channels last, (groups,
 N * oh * ow, kh * kw * C/groups): each row copies runs of contiguous channels, and every
-product puts the long N * oh * ow axis where OpenBLAS is fastest. Outputs stay channels last
-in memory (an (N, C, H, W) view), which the next convolution's im2col reads for free.
+product puts the long N * oh * ow axis where OpenBLAS is fastest. Outputs are copied back to
+(N, C, H, W) memory order, so that ``.view()`` works on them as in PyTorch.
 
 ``TakeFlat`` and ``PutFlat`` (gather and scatter-add over the flattened H*W plane of each
 (n, c)) are each other's backward: max pooling picks its maxima with ``TakeFlat``.
@@ -85,7 +85,7 @@ def _channels_last(x: np.ndarray, padding: Padding) -> np.ndarray:
     (top, bottom), (left, right) = padding
     n, c, h, w = x.shape
     if not (top or bottom or left or right):
-        return np.ascontiguousarray(x.transpose(0, 2, 3, 1))  # free for our own outputs
+        return np.ascontiguousarray(x.transpose(0, 2, 3, 1))
     out = np.zeros((n, h + top + bottom, w + left + right, c), dtype=x.dtype)
     out[:, top:top + h, left:left + w] = x.transpose(0, 2, 3, 1)
     return out
@@ -148,7 +148,7 @@ def _nchw(rows: np.ndarray, n: int, size: Pair) -> np.ndarray:
 
 def _conv(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Padding, dilation: Pair,
           groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """conv(x, w) as an (N, O, oh, ow) array, channels last in memory, and the columns of x
+    """conv(x, w) as an (N, O, oh, ow) view of a channels-last array, and the columns of x
     it was computed from."""
     n, _, h, wd = x.shape
     o, _, kh, kw = w.shape
@@ -205,7 +205,7 @@ class Convolution(Function):
         ctx.conf = (stride, padding, dilation, groups)
         if ctx.needs_input_grad[1]:
             ctx.cols = cols  # the weight gradient needs them again
-        return out
+        return np.ascontiguousarray(out)  # NCHW in memory too, as PyTorch (.view() works)
 
     @staticmethod
     def backward(ctx, grad):
@@ -233,7 +233,8 @@ class ConvTranspose(Function):
     def forward(ctx, g, w, stride, padding, dilation, groups, size):
         ctx.save_for_backward(g, w)
         ctx.conf = (stride, padding, dilation, groups)
-        return _conv_transpose(g.data, w.data, stride, padding, dilation, groups, tuple(size))
+        out = _conv_transpose(g.data, w.data, stride, padding, dilation, groups, tuple(size))
+        return np.ascontiguousarray(out)
 
     @staticmethod
     def backward(ctx, grad):
