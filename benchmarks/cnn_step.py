@@ -38,69 +38,80 @@ def inputs(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _im2col(x: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) -> (N*H*W, C*9): each output pixel's 3x3 patch (padding 1), C-major."""
-    n, c, h, w = x.shape
+    """(C, N, H, W) -> (C*9, N*H*W): each output pixel's 3x3 patch (padding 1), one copy."""
+    c, n, h, w = x.shape
     padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    windows = sliding_window_view(padded, (3, 3), axis=(2, 3))  # (N, C, H, W, 3, 3)
-    return windows.transpose(0, 2, 3, 1, 4, 5).reshape(n * h * w, c * 9)
+    windows = sliding_window_view(padded, (3, 3), axis=(2, 3))  # (C, N, H, W, 3, 3)
+    return windows.transpose(0, 4, 5, 1, 2, 3).reshape(c * 9, n * h * w)
 
 
 def conv_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> tuple:
-    """3x3 convolution, stride 1, padding 1, as one matrix product; returns (out, cols)."""
-    n, _, h, w = x.shape
+    """3x3 convolution, stride 1, padding 1, as one matrix product; returns (out, cols).
+
+    The floor keeps activations channel-first, (C, N, H, W), so that the product's (O, N*H*W)
+    result is the next layer's input without a transpose.
+    """
+    c, n, h, w = x.shape
     cols = _im2col(x)
-    out = cols @ weight.reshape(len(weight), -1).T + bias
-    return out.reshape(n, h, w, -1).transpose(0, 3, 1, 2), cols
+    out = weight.reshape(len(weight), -1) @ cols + bias[:, None]
+    return out.reshape(-1, n, h, w), cols
 
 
 def conv_backward(grad: np.ndarray, cols: np.ndarray, weight: np.ndarray, x_shape: tuple,
                   need_input: bool) -> tuple:
     """Gradients of weight, bias and (if asked) the input, from the saved im2col matrix."""
-    n, c, h, w = x_shape
-    g = grad.transpose(0, 2, 3, 1).reshape(n * h * w, -1)
-    grad_weight = (g.T @ cols).reshape(weight.shape)
-    grad_bias = g.sum(axis=0)
+    c, n, h, w = x_shape
+    g = grad.reshape(len(weight), -1)  # (O, N*H*W)
+    grad_weight = (g @ cols.T).reshape(weight.shape)
+    grad_bias = g.sum(axis=1)
     if not need_input:
         return grad_weight, grad_bias, None
-    gcols = (g @ weight.reshape(len(weight), -1)).reshape(n, h, w, c, 3, 3)
-    padded = np.zeros((n, c, h + 2, w + 2), np.float32)
+    gcols = (weight.reshape(len(weight), -1).T @ g).reshape(c, 3, 3, n, h, w)
+    padded = np.zeros((c, n, h + 2, w + 2), np.float32)
     for i in range(3):  # col2im: each patch position adds back where it was read from
         for j in range(3):
-            padded[:, :, i:i + h, j:j + w] += gcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+            padded[:, :, i:i + h, j:j + w] += gcols[:, i, j]
     return grad_weight, grad_bias, padded[:, :, 1:-1, 1:-1]
 
 
+OFFSETS = ((0, 0), (0, 1), (1, 0), (1, 1))  # a 2x2 window's entries, as strided views
+
+
 def pool_forward(x: np.ndarray) -> np.ndarray:
-    n, c, h, w = x.shape
-    return x.reshape(n, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    out = x[:, :, ::2, ::2].copy()
+    for i, j in OFFSETS[1:]:
+        np.maximum(out, x[:, :, i::2, j::2], out=out)
+    return out
 
 
 def pool_backward(grad: np.ndarray, x: np.ndarray, out: np.ndarray) -> np.ndarray:
     """The gradient goes to the window's maximum. A tie (only all-zero windows after the ReLU
     here) sends it to every tied entry, where the ReLU's backward then zeroes it."""
-    up = np.repeat(np.repeat(out, 2, axis=2), 2, axis=3)
-    grad_up = np.repeat(np.repeat(grad, 2, axis=2), 2, axis=3)
-    return grad_up * (x == up)
+    grad_x = np.empty_like(x)
+    for i, j in OFFSETS:
+        np.multiply(grad, x[:, :, i::2, j::2] == out, out=grad_x[:, :, i::2, j::2])
+    return grad_x
 
 
 def numpy_loss_and_grads(params: dict, x: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
     """Forward, then the backward derived by hand, layer by layer."""
-    h1, cols1 = conv_forward(x, params["0.weight"], params["0.bias"])
+    h1, cols1 = conv_forward(x.transpose(1, 0, 2, 3), params["0.weight"], params["0.bias"])
     a1 = np.maximum(h1, 0)
     p1 = pool_forward(a1)
     h2, cols2 = conv_forward(p1, params["3.weight"], params["3.bias"])
     a2 = np.maximum(h2, 0)
     p2 = pool_forward(a2)
-    flat = p2.reshape(len(x), -1)
+    flat = p2.transpose(1, 0, 2, 3).reshape(len(x), -1)  # flatten as (N, C*H*W)
     loss, grad = softmax_cross_entropy(flat @ params["7.weight"].T + params["7.bias"], y)
     grads = {"7.weight": grad.T @ flat, "7.bias": grad.sum(axis=0)}
-    grad = (grad @ params["7.weight"]).reshape(p2.shape)
-    grad = pool_backward(grad, a2, p2) * (h2 > 0)  # relu'(0) = 0
+    grad = (grad @ params["7.weight"]).reshape(len(x), *p2.shape[:1], *p2.shape[2:])
+    grad = pool_backward(grad.transpose(1, 0, 2, 3), a2, p2) * (h2 > 0)  # relu'(0) = 0
     grads["3.weight"], grads["3.bias"], grad = conv_backward(grad, cols2, params["3.weight"],
                                                             p1.shape, need_input=True)
     grad = pool_backward(grad, a1, p1) * (h1 > 0)
     grads["0.weight"], grads["0.bias"], _ = conv_backward(grad, cols1, params["0.weight"],
-                                                         x.shape, need_input=False)
+                                                         (1, *x.shape[:1], *x.shape[2:]),
+                                                         need_input=False)
     return loss, grads
 
 
