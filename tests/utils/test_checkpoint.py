@@ -209,3 +209,20 @@ def test_checkpoint_inside_func_transforms(rng):
 
     np.testing.assert_allclose(grad(f)(x).item(), 2 * np.cos(x.item()))
     np.testing.assert_allclose(grad(grad(f))(x).item(), -2 * np.sin(x.item()))
+
+
+@pytest.mark.parametrize("use_reentrant", VARIANTS)
+def test_forward_mode_passes_through_checkpoint(rng, use_reentrant):
+    from chainrule.func import jacfwd, jvp
+
+    x, v = rng.standard_normal(3), rng.standard_normal(3)
+    w = chainrule.tensor(rng.standard_normal(3))
+
+    def f(t):  # t is also captured by the inner closure
+        return checkpoint(lambda u: (u * t * w).sin(), t, use_reentrant=use_reentrant)
+
+    _, jv = jvp(f, (chainrule.tensor(x),), (chainrule.tensor(v),))
+    np.testing.assert_allclose(jv.data, np.cos(x * x * w.data) * 2 * x * w.data * v, rtol=1e-5)
+    jac = jacfwd(f)(chainrule.tensor(x))
+    np.testing.assert_allclose(jac.data, np.diag(np.cos(x * x * w.data) * 2 * x * w.data),
+                               rtol=1e-5, atol=1e-7)

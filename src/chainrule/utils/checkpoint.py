@@ -9,13 +9,18 @@ Two variants, as in PyTorch:
 
 - ``use_reentrant=True`` (the default, also for None): the forward runs under ``no_grad``.
   The backward calls ``autograd.backward`` on the recomputation, so tensors ``f`` captured by
-  closure (parameters) accumulate their ``.grad`` there. Gradients reach the checkpoint only
-  through an input that requires grad, and it works with ``.backward()``, not
-  ``autograd.grad``.
+  closure (parameters) accumulate their ``.grad`` there, even under ``autograd.grad`` (which
+  returns the gradients of the explicit inputs only). Gradients reach the checkpoint only
+  through an input that requires grad; no keyword arguments, no double backward.
 - ``use_reentrant=False``: the forward runs with grad enabled once, to find the leaves ``f``
-  uses (e.g. parameters it captured), then frees that graph. The leaves become inputs of the
-  checkpoint's graph node, so ``autograd.grad``, keyword arguments and double backward
-  (``create_graph=True``) all work.
+  uses (e.g. parameters it captured), then frees that graph (so the forward's peak still
+  holds one segment's activations). The leaves become inputs of the checkpoint's graph node,
+  so ``autograd.grad``, keyword arguments and double backward (``create_graph=True``) all
+  work.
+
+Inside a forward-AD level (``forward_ad.dual_level``, ``func.jvp``, ``func.jacfwd``) the
+function simply runs, unchanged, so tangents pass through it (also those of tensors it
+captured); nothing is saved or recomputed there.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from collections.abc import Callable
 
 from .. import autograd
 from ..autograd.function import AccumulateGrad, Function
-from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from ..autograd.grad_mode import _state, enable_grad, is_grad_enabled, no_grad
 from ..ops.shape import clone
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
@@ -155,7 +160,7 @@ def checkpoint(function: Callable, *args, use_reentrant: bool | None = None,
     reentrant = True if use_reentrant is None else use_reentrant
     if reentrant and kwargs:
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
-    if not is_grad_enabled():
+    if not is_grad_enabled() or _state.fw is not None:  # no graph, or forward mode
         return function(*args, **kwargs)
     rng_state = get_rng_state() if preserve_rng_state else None
     run = _Run(function, kwargs, len(args), reentrant, rng_state)
