@@ -29,6 +29,66 @@ def _ntuple(layer: str, name: str, value, n: int) -> tuple[int, ...]:
     return values
 
 
+def _check_layer(layer: str, in_channels: int, out_channels: int, groups: int,
+                 padding_mode: str, transposed: bool) -> None:
+    if not isinstance(groups, int) or groups < 1:
+        raise ValueError(f"{layer}: groups must be a positive integer, got {groups!r}")
+    for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+        if channels % groups:
+            raise ValueError(f"{layer}: {name} ({channels}) must be divisible by groups "
+                             f"({groups})")
+    if padding_mode not in _PADDING_MODES:
+        raise ValueError(f"{layer}: padding_mode must be one of {_PADDING_MODES}, but got "
+                         f"padding_mode={padding_mode!r}")
+    if transposed and padding_mode != "zeros":
+        raise ValueError(f'{layer}: only "zeros" padding mode is supported')
+
+
+def _check_padding(layer: str, padding, nd: int, stride: tuple[int, ...], transposed: bool):
+    """A tuple of nd ints, or 'valid' / 'same' (not for transposed or strided layers)."""
+    if not isinstance(padding, str):
+        return _ntuple(layer, "padding", padding, nd)
+    if transposed:
+        raise ValueError(f"{layer}: padding must be an int or a tuple of ints, got {padding!r}")
+    if padding not in ("valid", "same"):
+        raise ValueError(f"{layer}: invalid padding string {padding!r}, should be one of "
+                         f"'valid', 'same'")
+    if padding == "same" and any(s != 1 for s in stride):
+        raise ValueError(f"{layer}: padding='same' is not supported for strided convolutions "
+                         f"(stride {stride})")
+    return padding
+
+
+def _side_pads(layer: _ConvNd) -> list[int]:
+    """F.pad's argument for the layer's padding: (left, right) per dim, last dim first."""
+    if layer.padding == "same":
+        totals = [d * (k - 1) for k, d in zip(layer.kernel_size, layer.dilation)]
+        pairs = [(t // 2, t - t // 2) for t in totals]
+    else:
+        pairs = [(p, p) for p in layer.padding]
+    return [p for pair in reversed(pairs) for p in pair]
+
+
+def _conv_repr(layer: _ConvNd) -> str:
+    """PyTorch's extra_repr for convolutions: the non-default arguments only."""
+    nd = len(layer.kernel_size)
+    s = (f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, "
+         f"stride={layer.stride}")
+    if layer.padding != (0,) * nd:
+        s += f", padding={layer.padding}"
+    if layer.dilation != (1,) * nd:
+        s += f", dilation={layer.dilation}"
+    if layer.output_padding != (0,) * nd:
+        s += f", output_padding={layer.output_padding}"
+    if layer.groups != 1:
+        s += f", groups={layer.groups}"
+    if layer.bias is None:
+        s += ", bias=False"
+    if layer.padding_mode != "zeros":
+        s += f", padding_mode={layer.padding_mode}"
+    return s
+
+
 class _ConvNd(Module):
     """What the convolution layers share; subclasses set ``_nd`` and ``_transposed``."""
 
@@ -40,23 +100,13 @@ class _ConvNd(Module):
                  device=None, dtype=None) -> None:
         super().__init__()
         layer, nd = type(self).__name__, self._nd
-        if not isinstance(groups, int) or groups < 1:
-            raise ValueError(f"{layer}: groups must be a positive integer, got {groups!r}")
-        for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if channels % groups:
-                raise ValueError(f"{layer}: {name} ({channels}) must be divisible by groups "
-                                 f"({groups})")
-        if padding_mode not in _PADDING_MODES:
-            raise ValueError(f"{layer}: padding_mode must be one of {_PADDING_MODES}, but got "
-                             f"padding_mode={padding_mode!r}")
-        if self._transposed and padding_mode != "zeros":
-            raise ValueError(f'{layer}: only "zeros" padding mode is supported')
+        _check_layer(layer, in_channels, out_channels, groups, padding_mode, self._transposed)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _ntuple(layer, "kernel_size", kernel_size, nd)
         self.stride = _ntuple(layer, "stride", stride, nd)
+        self.padding = _check_padding(layer, padding, nd, self.stride, self._transposed)
         self.dilation = _ntuple(layer, "dilation", dilation, nd)
         self.output_padding = _ntuple(layer, "output_padding", output_padding, nd)
-        self.padding = self._check_padding(layer, padding)
         self.padding_mode = padding_mode
         shape = ((in_channels, out_channels // groups) if self._transposed
                  else (out_channels, in_channels // groups))
@@ -64,20 +114,6 @@ class _ConvNd(Module):
         bias_ = Parameter(empty(out_channels, dtype=dtype, device=device)) if bias else None
         self.register_parameter("bias", bias_)
         self.reset_parameters()
-
-    def _check_padding(self, layer: str, padding):
-        if not isinstance(padding, str):
-            return _ntuple(layer, "padding", padding, self._nd)
-        if self._transposed:
-            raise ValueError(f"{layer}: padding must be an int or a tuple of ints, got "
-                             f"{padding!r}")
-        if padding not in ("valid", "same"):
-            raise ValueError(f"{layer}: invalid padding string {padding!r}, should be one of "
-                             f"'valid', 'same'")
-        if padding == "same" and any(s != 1 for s in self.stride):
-            raise ValueError(f"{layer}: padding='same' is not supported for strided "
-                             f"convolutions (stride {self.stride})")
-        return padding
 
     def reset_parameters(self) -> None:
         """weight and bias ~ U(-1/√fan_in, 1/√fan_in), fan_in = weight.shape[1] * kernel size
@@ -95,31 +131,10 @@ class _ConvNd(Module):
             return input, self.padding
         if self.padding == "valid":
             return input, 0
-        pads = [p for pair in reversed(self._padding_pairs()) for p in pair]  # last dim first
-        return pad(input, pads, mode=self.padding_mode), 0
-
-    def _padding_pairs(self) -> list[tuple[int, int]]:
-        if self.padding == "same":
-            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
-            return [(t // 2, t - t // 2) for t in totals]
-        return [(p, p) for p in self.padding]
+        return pad(input, _side_pads(self), mode=self.padding_mode), 0
 
     def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0,) * self._nd:
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * self._nd:
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * self._nd:
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        if self.padding_mode != "zeros":
-            s += f", padding_mode={self.padding_mode}"
-        return s
+        return _conv_repr(self)
 
 
 class Conv1d(_ConvNd):
