@@ -214,3 +214,56 @@ def test_dataset_download_skips_files_already_present(tmp_path, rng, monkeypatch
         make_mnist(tmp_path, "MNIST", rng, train=train)
     monkeypatch.setattr(MNIST, "mirrors", [refused_url()])
     assert len(MNIST(tmp_path, train=False, download=True)) == 6
+
+
+@pytest.fixture
+def file_server(tmp_path):
+    """A local HTTP server for the files in tmp_path/served; yields (folder, base URL)."""
+    import functools
+    import http.server
+    import threading
+
+    served = tmp_path / "served"
+    served.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield served, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_fetches_and_checks_the_files(tmp_path, file_server):
+    served, url = file_server
+    (served / "a.gz").write_bytes(b"payload")
+    dest = tmp_path / "dest"
+    download_idx_files(dest, [refused_url(), url], [("a.gz", hashlib.md5(b"payload").hexdigest())],
+                       timeout=5.0)
+    assert (dest / "a.gz").read_bytes() == b"payload" and len(list(dest.iterdir())) == 1
+
+
+def test_download_rejects_a_wrong_checksum_and_leaves_no_file(tmp_path, file_server):
+    served, url = file_server
+    (served / "a.gz").write_bytes(b"tampered")
+    dest = tmp_path / "dest"
+    with pytest.raises(RuntimeError, match=r"a.gz: the MD5 checksum does not match 0{32}"):
+        download_idx_files(dest, [url], [("a.gz", "0" * 32)], timeout=5.0)
+    assert list(dest.iterdir()) == []
+
+
+def test_dataset_download_from_a_mirror_then_reads_the_files(tmp_path, rng, file_server,
+                                                             monkeypatch):
+    served, url = file_server
+    images, labels = make_mnist(served, "src", rng, train=False)
+    resources = []
+    for path in sorted((served / "src" / "raw").iterdir()):
+        (served / path.name).write_bytes(path.read_bytes())
+        resources.append((path.name, hashlib.md5(path.read_bytes()).hexdigest()))
+    monkeypatch.setattr(FashionMNIST, "mirrors", [url])
+    monkeypatch.setattr(FashionMNIST, "resources", resources)
+    ds = FashionMNIST(tmp_path / "root", train=False, download=True)
+    assert (tmp_path / "root" / "FashionMNIST" / "raw" / "t10k-images-idx3-ubyte.gz").exists()
+    np.testing.assert_array_equal(ds.data.numpy(), images)
+    np.testing.assert_array_equal(ds.targets.numpy(), labels)
