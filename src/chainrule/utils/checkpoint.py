@@ -105,6 +105,10 @@ class Checkpoint(Function):
             return (None, *result)
         outs, grads = [o for o, _ in pairs], [g for _, g in pairs]
         if run.reentrant:
+            if is_grad_enabled():  # the gradients would be constants: say so, do not mislead
+                raise RuntimeError("checkpoint: use_reentrant=True does not support double "
+                                   "backward (create_graph=True, or a func transform inside "
+                                   "another); pass use_reentrant=False")
             autograd.backward(outs, grads)  # captured leaves accumulate here
             result[:run.n_args] = [f.grad if isinstance(f, Tensor) else None for f in fresh]
             return (None, *result)
