@@ -156,8 +156,22 @@ def test_scratch_reuses_a_buffer_only_once_it_is_free():
     ident = id(a)
     del a
     assert id(C._scratch(shape, np.float32)) == ident
+    view = C._scratch(shape, np.float32)[1:]
+    assert C._scratch(shape, np.float32) is not view.base  # a view keeps its buffer in use
+    ident = id(view.base)
+    del view
+    assert id(C._scratch(shape, np.float32)) == ident
     small = C._scratch((3,), np.float32)
     assert small is not C._scratch((3,), np.float32)
+
+
+def test_scratch_pool_forgets_the_least_recently_used_shapes(monkeypatch):
+    monkeypatch.setattr(C, "_POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(C, "_POOL", C.OrderedDict())
+    for n in range(1, C._POOL_SHAPES + 3):
+        C._scratch((n,), np.float32)
+    assert len(C._POOL) == C._POOL_SHAPES
+    assert ((1,), np.dtype(np.float32)) not in C._POOL
 
 
 # -- TakeFlat / PutFlat -------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import OrderedDict
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -54,9 +55,20 @@ def _padded(x: np.ndarray, padding: Padding, value: float = 0.0) -> np.ndarray:
     return out
 
 
-_POOL: dict[tuple, list[np.ndarray]] = {}
+_POOL: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()  # (shape, dtype) -> buffers
 _POOL_LOCK = threading.Lock()
 _POOL_MIN_BYTES = 16 << 20
+_POOL_SHAPES = 8  # the least recently used shape is dropped beyond this
+_POOL_PER_SHAPE = 4
+
+
+def _ref_counts(pool: list[np.ndarray]) -> list[int]:
+    return [sys.getrefcount(buf) for buf in pool]
+
+
+# A buffer's count when only its pool list holds it, measured rather than assumed: what the
+# interpreter itself adds differs between Python versions.
+_FREE = _ref_counts([np.empty(0)])[0]
 
 
 def _scratch(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -69,14 +81,18 @@ def _scratch(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     dtype = np.dtype(dtype)
     if int(np.prod(shape)) * dtype.itemsize < _POOL_MIN_BYTES:
         return np.empty(shape, dtype)
+    key = (tuple(shape), dtype)
     with _POOL_LOCK:
-        pool = _POOL.setdefault((shape, dtype), [])
-        for buf in pool:
-            if sys.getrefcount(buf) <= 3:  # held only by the pool, `buf` and this call
+        pool = _POOL.setdefault(key, [])
+        _POOL.move_to_end(key)
+        for buf, count in zip(pool, _ref_counts(pool)):
+            if count <= _FREE:  # no array, view or graph node refers to it
                 return buf
         buf = np.empty(shape, dtype)
-        if len(pool) < 4:
+        if len(pool) < _POOL_PER_SHAPE:
             pool.append(buf)
+        if len(_POOL) > _POOL_SHAPES:
+            _POOL.popitem(last=False)
         return buf
 
 
