@@ -59,7 +59,7 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     return images, labels.copy()
 
 
-def split_indices(train: bool) -> np.ndarray:
+def _split_indices(train: bool) -> np.ndarray:
     """Indices (into :func:`load_digits`' order) of the fixed training or test split."""
     order = np.random.default_rng(SPLIT_SEED).permutation(N_SAMPLES)
     return order[TEST_SIZE:] if train else order[:TEST_SIZE]
@@ -93,7 +93,7 @@ class Digits(Dataset):
     def __init__(self, train: bool = True, transform: Callable | None = None,
                  target_transform: Callable | None = None) -> None:
         images, labels = load_digits()
-        index = split_indices(train)
+        index = _split_indices(train)
         self.train = train
         self.transform = transform
         self.target_transform = target_transform
