@@ -120,8 +120,8 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs: dict 
         >>> w = chainrule.tensor([[1.0, 2.0]], requires_grad=True)
         >>> y = functional_call(layer, {"weight": w}, (chainrule.tensor([3.0, 4.0]),))
         >>> y.backward()
-        >>> y, w.grad
-        (tensor([11.], grad_fn=<MatMulBackward0>), tensor([[3., 4.]]))
+        >>> y.detach(), w.grad
+        (tensor([11.]), tensor([[3., 4.]]))
     """
     values = _merge(parameter_and_buffer_dicts)
     for name, value in values.items():
