@@ -154,6 +154,10 @@ def test_grad_rejects_non_scalar_outputs_and_bad_arguments():
         grad(lambda t: t.sum())(chainrule.tensor([1, 2]))
     with pytest.raises(RuntimeError, match="should be a tuple: \\(output, aux\\)"):
         grad(lambda t: t.sum(), has_aux=True)(x)
+    with pytest.raises(ValueError, match="`chunk_size` should be greater than 0"):
+        jacrev(lambda t: t, chunk_size=0)
+    with pytest.raises(RuntimeError, match="allowed values for randomness are 'error'"):
+        jacfwd(lambda t: t, randomness="sometimes")
 
 
 # -- vjp ----------------------------------------------------------------------------------------

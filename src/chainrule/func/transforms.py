@@ -354,6 +354,9 @@ def jacrev(func: Callable, argnums: Argnums = 0, *, has_aux: bool = False,
         tensor([[2., 0.],
                 [0., 4.]])
     """
+    if chunk_size is not None and not (isinstance(chunk_size, int) and chunk_size > 0):
+        raise ValueError(f"jacrev: `chunk_size` should be greater than 0, got {chunk_size!r}")
+
     def wrapper(*args, **kwargs):
         op = "jacrev(f)(*args)"
         nums = _check_argnums(op, argnums, len(args))
@@ -468,6 +471,10 @@ def jacfwd(func: Callable, argnums: Argnums = 0, has_aux: bool = False, *,
         tensor([[1., 0.],
                 [0., 1.]])
     """
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"jacfwd: only allowed values for randomness are 'error', "
+                           f"'different', or 'same', got {randomness!r}")
+
     def wrapper(*args, **kwargs):
         op = "jacfwd(f)(*args)"
         nums = _check_argnums(op, argnums, len(args))
