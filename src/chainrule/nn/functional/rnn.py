@@ -292,10 +292,11 @@ class LSTMRecurrence(Function):
         act, h_prev, c_prev, tanh_c = ctx.arrays
         steps, w, g_out = act.shape[0], w_hh.data, grad_out.data
         grad_gates, slope = np.empty_like(act), np.empty_like(act[0])
+        is_g = (_gate_scales(slope.shape, slope.dtype)[0] == 1).astype(slope.dtype)
         dh, dc = grad_h_n.data, grad_c_n.data
         for t in (range(steps) if ctx.reverse else range(steps - 1, -1, -1)):
             dc = _gates_backward_numpy(act[t], tanh_c[t], c_prev[t], dh + g_out[t], dc,
-                                       grad_gates[t], slope)
+                                       grad_gates[t], slope, is_g)
             dh = grad_gates[t] @ w
         grad_w = None
         if ctx.needs_input_grad[3]:
@@ -323,19 +324,17 @@ def _activate_gates(a: np.ndarray, scale: np.ndarray, offset: np.ndarray) -> Non
 
 
 def _gates_backward_numpy(act: np.ndarray, tanh_c: np.ndarray, c: np.ndarray, dh: np.ndarray,
-                          dc: np.ndarray, grad_gates: np.ndarray,
-                          slope: np.ndarray) -> np.ndarray:
+                          dc: np.ndarray, grad_gates: np.ndarray, slope: np.ndarray,
+                          is_g: np.ndarray) -> np.ndarray:
     """One step back: writes d(loss)/d(gates) into grad_gates and returns d(loss)/d(c_prev).
 
-    ``slope`` is scratch space for the activations' derivatives, σ' = σ (1 - σ) and
-    tanh' = 1 - tanh², filled in three calls over all four gates rather than four each.
+    ``slope`` is scratch space for the activations' derivatives, σ' = (1 - σ) σ and
+    tanh' = (1 - tanh)(1 + tanh), that is (1 - a)(a + is_g) for all four gates at once.
     """
     size = act.shape[-1] // 4
     i, f, g, o = (act[:, k * size:(k + 1) * size] for k in range(4))
     np.subtract(1, act, out=slope)
-    slope *= act
-    np.multiply(g, g, out=slope[:, 2 * size:3 * size])
-    np.subtract(1, slope[:, 2 * size:3 * size], out=slope[:, 2 * size:3 * size])
+    slope *= act + is_g
     dc_total = np.multiply(tanh_c, tanh_c)
     np.subtract(1, dc_total, out=dc_total)
     dc_total *= o
