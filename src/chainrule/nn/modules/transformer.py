@@ -93,8 +93,11 @@ class MultiheadAttention(Module):
                 is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
         """(attn_output, weights or None); masks as :func:`F.multi_head_attention_forward`."""
         batched = isinstance(query, Tensor) and query.ndim == 3
-        if self.batch_first and batched:
-            query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+        if self.batch_first and batched:  # self-attention stays one tensor: one projection
+            same_k, same_v = key is query, value is key
+            query = query.transpose(0, 1)
+            key = query if same_k else key.transpose(0, 1)
+            value = key if same_v else value.transpose(0, 1)
         out, weights = F_attention.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
             self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
