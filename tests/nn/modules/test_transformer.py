@@ -237,3 +237,23 @@ def test_encoder_layers_are_independent_copies():
     with chainrule.no_grad():
         encoder.layers[0].linear1.weight.fill_(0.0)
     assert not np.allclose(encoder.layers[1].linear1.weight.detach().numpy(), 0)
+
+
+def test_encoder_layer_dropout_in_training_follows_the_seed(rng):
+    layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.3)
+    x = chainrule.tensor(rng.standard_normal((3, 2, 4)).astype(np.float32))
+    chainrule.manual_seed(5)
+    a = layer(x).detach().numpy()
+    chainrule.manual_seed(5)
+    np.testing.assert_array_equal(layer(x).detach().numpy(), a)
+    assert not np.allclose(layer.eval()(x).detach().numpy(), a)
+
+
+def test_encoder_copies_a_layer_with_a_module_activation(rng):
+    layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, activation=nn.GELU(),
+                                       dropout=0.0)
+    encoder = nn.TransformerEncoder(layer, 2)
+    assert isinstance(encoder.layers[1].activation, nn.GELU)
+    assert encoder.layers[0].activation is not encoder.layers[1].activation
+    x = chainrule.tensor(rng.standard_normal((3, 1, 4)).astype(np.float32))
+    assert encoder(x).shape == (3, 1, 4)
