@@ -25,6 +25,7 @@ ceil-mode pooling, which pad more on one side, need no extra copy.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from collections import OrderedDict
@@ -120,7 +121,7 @@ def _columns(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilati
                sc)
     cols = _scratch(shape, x.dtype)
     np.copyto(cols, as_strided(xp, shape, strides, writeable=False))  # the one copy
-    return cols.reshape(groups, n * out_size[0] * out_size[1], -1)
+    return cols.reshape(groups, n * out_size[0] * out_size[1], kernel[0] * kernel[1] * cg)
 
 
 def _col2im(cols: np.ndarray, size: tuple[int, int, int, int], kernel: Pair, stride: Pair,
@@ -205,8 +206,9 @@ def _conv_weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, paddi
     # (G, kh*kw*Cg, O/G): OpenBLAS is ~4x faster with the long axis N*oh*ow inside the first
     # operand's rows than with the product the other way round.
     out = np.matmul(cols.transpose(0, 2, 1), _grad_rows(g, groups))
-    out = out.reshape(groups, *kernel, -1, o // groups).transpose(0, 4, 3, 1, 2)
-    return np.ascontiguousarray(out).reshape(o, -1, *kernel)
+    cg = cols.shape[2] // (kernel[0] * kernel[1])
+    out = out.reshape(groups, *kernel, cg, o // groups).transpose(0, 4, 3, 1, 2)
+    return np.ascontiguousarray(out).reshape(o, cg, *kernel)
 
 
 class Convolution(Function):
@@ -312,7 +314,7 @@ def conv_transpose(input: Tensor, weight: Tensor, stride: Pair, padding: Padding
 
 def _flat_index(index: np.ndarray) -> np.ndarray:
     n, c = index.shape[:2]
-    return index.reshape(n, c, -1)
+    return index.reshape(n, c, math.prod(index.shape[2:]))  # explicit: n or c may be 0
 
 
 class TakeFlat(Function):
@@ -325,7 +327,8 @@ class TakeFlat(Function):
     def forward(ctx, x, index, unique, values=None):
         if values is None:
             n, c = x.data.shape[:2]
-            flat = np.take_along_axis(x.data.reshape(n, c, -1), _flat_index(index), axis=2)
+            plane = x.data.reshape(n, c, math.prod(x.data.shape[2:]))
+            flat = np.take_along_axis(plane, _flat_index(index), axis=2)
             values = flat.reshape(index.shape)
         ctx.size = x.data.shape
         ctx.index, ctx.unique = index, unique

@@ -352,3 +352,14 @@ def test_conv2d_counts_channels_across_groups():
 def test_conv_errors_name_the_op_and_the_shapes(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_empty_batch_gives_empty_outputs_and_zero_weight_gradients():
+    x = chainrule.zeros(0, 3, 5, 5, requires_grad=True)
+    w = chainrule.ones(4, 3, 3, 3, requires_grad=True)
+    out = F.conv2d(x, w, padding=1)
+    assert out.shape == (0, 4, 5, 5)
+    out.sum().backward()
+    assert x.grad.shape == (0, 3, 5, 5) and not w.grad.numpy().any()
+    assert F.conv_transpose2d(x, w.detach().reshape(3, 4, 3, 3), stride=2).shape == (0, 4, 11, 11)
+    assert F.unfold(x, 2).shape == (0, 12, 16)

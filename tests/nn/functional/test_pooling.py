@@ -295,3 +295,14 @@ def test_max_pool2d_nan_wins_with_pytorch_index(rng):
                                                     return_indices=True)
     np.testing.assert_array_equal(out.numpy(), ref.numpy())
     np.testing.assert_array_equal(index.numpy(), ref_index.numpy())
+
+
+def test_empty_batch_or_channels_give_empty_outputs():
+    x = chainrule.zeros(0, 3, 5, 5, requires_grad=True)
+    for fn in (lambda x: F.max_pool2d(x, 2), lambda x: F.avg_pool2d(x, 2),
+               lambda x: F.adaptive_max_pool2d(x, 2), lambda x: F.adaptive_avg_pool2d(x, 2)):
+        out = fn(x)
+        assert out.shape == (0, 3, 2, 2)
+        (g,) = chainrule.autograd.grad(out.sum(), (x,))
+        assert g.shape == (0, 3, 5, 5)
+    assert F.max_pool2d(chainrule.zeros(2, 0, 5, 5), 2).shape == (2, 0, 2, 2)

@@ -289,7 +289,8 @@ def unfold(input: Tensor, kernel_size: IntOrPair, dilation: IntOrPair = 1,
         raise ShapeError(f"unfold: kernel_size {kernel} (dilation {dilation}) does not fit the "
                          f"padded input (input shape {tuple(input.shape)}, padding {padding})")
     weight = _one_hot_kernels(c, kernel, x.data.dtype)
-    out = convolution(x, weight, None, stride, pads, dilation, c).reshape(n, -1, oh * ow)
+    out = convolution(x, weight, None, stride, pads, dilation, c)
+    out = out.reshape(n, c * kernel[0] * kernel[1], oh * ow)
     return out if input.ndim == 4 else out.squeeze(0)
 
 

@@ -266,7 +266,7 @@ def _adaptive_argmax(x: np.ndarray, out_size: tuple[int, int]) -> np.ndarray:
     index = np.empty((n, c, *out_size), dtype=np.int64)
     for i, (r0, r1) in enumerate(zip(*rows)):
         for j, (c0, c1) in enumerate(zip(*cols)):
-            k = x[:, :, r0:r1, c0:c1].reshape(n, c, -1).argmax(-1)
+            k = x[:, :, r0:r1, c0:c1].reshape(n, c, (r1 - r0) * (c1 - c0)).argmax(-1)
             index[:, :, i, j] = (r0 + k // (c1 - c0)) * w + c0 + k % (c1 - c0)
     return index
 
