@@ -363,3 +363,18 @@ def test_empty_batch_gives_empty_outputs_and_zero_weight_gradients():
     assert x.grad.shape == (0, 3, 5, 5) and not w.grad.numpy().any()
     assert F.conv_transpose2d(x, w.detach().reshape(3, 4, 3, 3), stride=2).shape == (0, 4, 11, 11)
     assert F.unfold(x, 2).shape == (0, 12, 16)
+
+
+def test_non_contiguous_inputs_give_the_contiguous_results(rng):
+    x = rng.standard_normal((2, 6, 3, 10))[:, ::2].transpose(0, 1, 3, 2)[:, :, ::2]  # (2,3,5,3)
+    w = rng.standard_normal((3, 4, 2, 2)).transpose(1, 0, 3, 2)  # (4, 3, 2, 2), strided
+    xs, ws = _t(x), _t(w)
+    out = F.conv2d(xs, ws, stride=(2, 1), padding=1)
+    np.testing.assert_allclose(out.detach().numpy(),
+                               conv2d_ref(np.ascontiguousarray(x), np.ascontiguousarray(w),
+                                          stride=(2, 1), padding=1), atol=1e-12)
+    assert gradcheck(lambda x, w: F.conv2d(x, w, stride=(2, 1), padding=1), (xs, ws))
+    t = F.conv_transpose2d(_t(x, False), _t(w.transpose(1, 0, 2, 3), False), stride=2)
+    np.testing.assert_allclose(t.numpy(), conv_transpose2d_ref(
+        np.ascontiguousarray(x), np.ascontiguousarray(w.transpose(1, 0, 2, 3)), stride=2),
+        atol=1e-12)

@@ -306,3 +306,13 @@ def test_empty_batch_or_channels_give_empty_outputs():
         (g,) = chainrule.autograd.grad(out.sum(), (x,))
         assert g.shape == (0, 3, 5, 5)
     assert F.max_pool2d(chainrule.zeros(2, 0, 5, 5), 2).shape == (2, 0, 2, 2)
+
+
+def test_non_contiguous_input_gives_the_contiguous_result(rng):
+    x = rng.standard_normal((2, 7, 3, 12)).transpose(0, 2, 1, 3)[..., ::2]  # (2, 3, 7, 6)
+    out, index = F.max_pool2d(_t(x, False), 3, 2, 1, return_indices=True)
+    values, expected = max_pool2d_ref(np.ascontiguousarray(x), 3, 2, 1)
+    np.testing.assert_array_equal(out.numpy(), values)
+    np.testing.assert_array_equal(index.numpy(), expected)
+    np.testing.assert_allclose(F.avg_pool2d(_t(x, False), 2, ceil_mode=True).numpy(),
+                               avg_pool2d_ref(np.ascontiguousarray(x), 2, ceil_mode=True))
