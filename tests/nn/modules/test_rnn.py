@@ -166,6 +166,15 @@ def test_all_weights_lists_each_layer_and_direction():
     assert lstm.all_weights[1][0] is lstm.weight_ih_l0_reverse
 
 
+def test_dtype_argument_makes_float64_parameters(rng):
+    for module in (nn.GRU(3, 4, num_layers=2, dtype=chainrule.float64),
+                   nn.LSTMCell(3, 4, dtype=chainrule.float64)):
+        assert {p.dtype for p in module.parameters()} == {chainrule.float64}
+    lstm = nn.LSTM(3, 4, dtype=chainrule.float64)
+    out, (h, c) = lstm(chainrule.tensor(rng.standard_normal((5, 2, 3))))
+    assert out.dtype == h.dtype == c.dtype == chainrule.float64
+
+
 def test_init_follows_manual_seed():
     chainrule.manual_seed(3)
     first = nn.LSTM(3, 4).weight_hh_l0.detach().numpy().copy()

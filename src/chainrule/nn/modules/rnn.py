@@ -14,6 +14,7 @@ import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...errors import DTypeError, ShapeError
+from ...factories import empty
 from ...ops.shape import stack, unbind
 from ...tensor import Tensor, _wrap
 from ..functional import rnn as F_rnn
@@ -78,14 +79,29 @@ def _initial_states(name: str, lstm: bool, hx, shape: tuple[int, int, int], x: T
 
 class RNNBase(Module):
     """The shared machinery of RNN, LSTM and GRU: parameters per layer and direction, and the
-    loop over them; ``mode`` is 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'.
+    layout options; ``mode`` is 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'.
+
+    Args:
+        input_size, hidden_size: features of the input and of the hidden state.
+        num_layers: layers stacked, each reading the previous one's output.
+        bias: learn b_ih and b_hh.
+        batch_first: input and output are (batch, seq, features); states are not affected.
+        dropout: dropout on each layer's output but the last, in training.
+        bidirectional: a second direction per layer, reading the sequence from the end; its
+            outputs are concatenated to the first's.
 
     Every parameter starts uniform in (-1/√hidden_size, 1/√hidden_size), as in PyTorch.
+
+    Example:
+        >>> import chainrule
+        >>> lstm = chainrule.nn.RNNBase("LSTM", 3, 4)
+        >>> [name for name, _ in lstm.named_parameters()]
+        ['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0']
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False) -> None:
+                 bidirectional: bool = False, device=None, dtype=None) -> None:
         super().__init__()
         name = type(self).__name__
         if mode not in _GATES:
@@ -109,7 +125,7 @@ class RNNBase(Module):
                     shapes.update(bias_ih=(gates,), bias_hh=(gates,))
                 for kind, shape in shapes.items():
                     self.register_parameter(f"{kind}_l{layer}{suffix}",
-                                            Parameter(np.empty(shape, np.float32)))
+                                            Parameter(empty(*shape, dtype=dtype, device=device)))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -184,12 +200,13 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False) -> None:
+                 dropout: float = 0.0, bidirectional: bool = False, device=None,
+                 dtype=None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'")
         self.nonlinearity = nonlinearity
         super().__init__(f"RNN_{nonlinearity.upper()}", input_size, hidden_size, num_layers,
-                         bias, batch_first, dropout, bidirectional)
+                         bias, batch_first, dropout, bidirectional, device, dtype)
 
 
 class LSTM(RNNBase):
@@ -205,10 +222,10 @@ class LSTM(RNNBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False) -> None:
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device=None, dtype=None) -> None:
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional)
+                         bidirectional, device, dtype)
 
 
 class GRU(RNNBase):
@@ -223,25 +240,26 @@ class GRU(RNNBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False) -> None:
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device=None, dtype=None) -> None:
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional)
+                         bidirectional, device, dtype)
 
 
 class RNNCellBase(Module):
     """Parameters weight_ih (chunks*hidden, input), weight_hh (chunks*hidden, hidden) and the
     biases of one recurrent step, uniform in (-1/√hidden_size, 1/√hidden_size)."""
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
+                 device=None, dtype=None) -> None:
         super().__init__()
         _check_sizes(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        rows = num_chunks * hidden_size
-        self.weight_ih = Parameter(np.empty((rows, input_size), np.float32))
-        self.weight_hh = Parameter(np.empty((rows, hidden_size), np.float32))
+        rows, kw = num_chunks * hidden_size, {"dtype": dtype, "device": device}
+        self.weight_ih = Parameter(empty(rows, input_size, **kw))
+        self.weight_hh = Parameter(empty(rows, hidden_size, **kw))
         for name in ("bias_ih", "bias_hh"):
-            self.register_parameter(name, Parameter(np.empty(rows, np.float32)) if bias else None)
+            self.register_parameter(name, Parameter(empty(rows, **kw)) if bias else None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -290,12 +308,12 @@ class RNNCell(RNNCellBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh") -> None:
+                 nonlinearity: str = "tanh", device=None, dtype=None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r}; use 'tanh' or "
                              f"'relu'")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, num_chunks=1)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, h, unbatched = self._step_args(input, hx)
@@ -315,8 +333,9 @@ class LSTMCell(RNNCellBase):
         ((3,), (3,))
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=4)
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None):
         x, state, unbatched = self._step_args(input, hx, lstm=True)
@@ -334,8 +353,9 @@ class GRUCell(RNNCellBase):
         (2, 3)
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True) -> None:
-        super().__init__(input_size, hidden_size, bias, num_chunks=3)
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None,
+                 dtype=None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         x, h, unbatched = self._step_args(input, hx)
