@@ -316,3 +316,31 @@ def test_non_contiguous_input_gives_the_contiguous_result(rng):
     np.testing.assert_array_equal(index.numpy(), expected)
     np.testing.assert_allclose(F.avg_pool2d(_t(x, False), 2, ceil_mode=True).numpy(),
                                avg_pool2d_ref(np.ascontiguousarray(x), 2, ceil_mode=True))
+
+
+@pytest.mark.parametrize("shape, size", [((2, 3, 7), 3), ((3, 5), 5), ((1, 2, 4), (6,))])
+def test_adaptive_1d_pools_match_a_loop_torch_and_gradcheck(shape, size, rng):
+    x = rng.permutation(int(np.prod(shape))).reshape(shape) * 0.1
+    n = size[0] if isinstance(size, tuple) else size
+    bins = _bins(shape[-1], n)
+    for fn, reduce in ((F.adaptive_avg_pool1d, np.mean), (F.adaptive_max_pool1d, np.max)):
+        out = fn(_t(x, False), size)
+        expected = np.stack([reduce(x[..., a:b], axis=-1) for a, b in bins], axis=-1)
+        np.testing.assert_allclose(out.numpy(), expected, atol=1e-12)
+        assert gradcheck(lambda x: fn(x, size), (_t(x),))
+        assert gradgradcheck(lambda x: fn(x, size), (_t(x),))
+    torch = pytest.importorskip("torch")
+    x32 = x.astype(np.float32)
+    _torch_check(torch, lambda a: F.adaptive_avg_pool1d(a, size),
+                 lambda a: torch.nn.functional.adaptive_avg_pool1d(a, size), x32)
+    _torch_check(torch, lambda a: F.adaptive_max_pool1d(a, size, True),
+                 lambda a: torch.nn.functional.adaptive_max_pool1d(a, size, True), x32)
+
+
+def test_adaptive_1d_pools_reject_bad_output_size():
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool1d: output_size must be a positive "
+                                         r"int, got \(2, 2\)"):
+        F.adaptive_avg_pool1d(chainrule.zeros(1, 1, 4), (2, 2))
+    with pytest.raises(ShapeError, match=r"adaptive_max_pool1d: expected a 2-D \(unbatched\) "
+                                         r"or 3-D \(batched\) input, got shape \(4,\)"):
+        F.adaptive_max_pool1d(chainrule.zeros(4), 2)

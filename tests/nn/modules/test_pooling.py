@@ -26,7 +26,8 @@ def test_reprs_match_torch_itself():
     torch = pytest.importorskip("torch")
     for name, args in [("MaxPool2d", (3, 1, 1, 2)), ("AvgPool2d", (3, None, 1, True, False)),
                        ("AvgPool1d", (2,)), ("MaxPool1d", (2,)),
-                       ("AdaptiveAvgPool2d", ((2, None),)), ("AdaptiveMaxPool2d", (3,))]:
+                       ("AdaptiveAvgPool2d", ((2, None),)), ("AdaptiveMaxPool2d", (3,)),
+                       ("AdaptiveAvgPool1d", (3,)), ("AdaptiveMaxPool1d", (2,))]:
         assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
 
 
@@ -47,6 +48,8 @@ LAYERS = [
     ("AdaptiveAvgPool2d", ((3, None),), {}, (2, 3, 7, 5)),
     ("AdaptiveAvgPool2d", (1,), {}, (2, 3, 4, 4)),
     ("AdaptiveMaxPool2d", ((2, 3),), {}, (2, 3, 5, 7)),
+    ("AdaptiveAvgPool1d", (3,), {}, (2, 3, 7)),
+    ("AdaptiveMaxPool1d", (4,), {}, (3, 9)),
 ]
 IDS = [f"{name}-{i}" for i, (name, *_) in enumerate(LAYERS)]
 

@@ -1,5 +1,4 @@
-"""Pooling: max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool2d and
-adaptive_max_pool2d.
+"""Pooling: max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d and adaptive_max_pool1d/2d.
 
 Max pooling finds each window's argmax in NumPy and gathers it with ``TakeFlat``, whose
 backward scatters the gradient back to the argmax positions (and is differentiable itself).
@@ -18,8 +17,8 @@ from ...ops.conv import convolution, take_flat, window_max
 from ...tensor import Tensor, _wrap
 from .conv import _tuple
 
-__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
-           "adaptive_max_pool2d"]
+__all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d",
+           "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d"]
 
 IntOrPair = int | Sequence[int]
 
@@ -296,3 +295,43 @@ def adaptive_max_pool2d(input: Tensor, output_size: IntOrPair | None,
     if input.ndim == 3:
         out, indices = out.squeeze(0), indices.squeeze(0)
     return (out, indices) if return_indices else out
+
+
+def _adaptive_1d(op: str, input: Tensor, output_size) -> tuple[Tensor, tuple[int, int]]:
+    """A 1-D input with a height-1 axis, and the 2-D output size."""
+    _check_input(op, input, 1)
+    size = output_size[0] if isinstance(output_size, Sequence) and len(output_size) == 1 \
+        else output_size
+    if not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"{op}: output_size must be a positive int, got {output_size!r}")
+    return input.unsqueeze(-2), (1, int(size))
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:
+    """The mean of (N, C, L) or (C, L) over ``output_size`` near-equal bins; see
+    :func:`adaptive_avg_pool2d`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_avg_pool1d(chainrule.tensor([[[1.0, 3.0, 2.0, 0.0, 4.0]]]), 2)
+        tensor([[[2., 2.]]])
+    """
+    x, size = _adaptive_1d("adaptive_avg_pool1d", input, output_size)
+    return adaptive_avg_pool2d(x, size).squeeze(-2)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: int, return_indices: bool = False):
+    """The maximum of (N, C, L) or (C, L) over ``output_size`` near-equal bins; see
+    :func:`adaptive_max_pool2d`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_max_pool1d(chainrule.tensor([[[1.0, 3.0, 2.0, 0.0, 4.0]]]), 2)
+        tensor([[[3., 4.]]])
+    """
+    x, size = _adaptive_1d("adaptive_max_pool1d", input, output_size)
+    out, index = adaptive_max_pool2d(x, size, return_indices=True)
+    out, index = out.squeeze(-2), index.squeeze(-2)
+    return (out, index) if return_indices else out

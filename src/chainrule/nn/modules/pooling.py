@@ -1,5 +1,5 @@
-"""Pooling layers: MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d and
-AdaptiveMaxPool2d, thin Modules over :mod:`chainrule.nn.functional.pooling`.
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d and AdaptiveMaxPool1d/2d,
+thin Modules over :mod:`chainrule.nn.functional.pooling`.
 
 As in PyTorch, the arguments are stored as given (an int stays an int) and ``stride``
 defaults to ``kernel_size``.
@@ -13,8 +13,8 @@ from ...tensor import Tensor
 from .. import functional as F
 from .module import Module
 
-__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
-           "AdaptiveMaxPool2d"]
+__all__ = ["MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
+           "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d"]
 
 IntOrPair = int | Sequence[int]
 
@@ -174,6 +174,50 @@ class AdaptiveMaxPool2d(Module):
 
     def forward(self, input: Tensor):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(Module):
+    """The mean over output_size near-equal bins of (N, C, L) or (C, L); see
+    :func:`chainrule.nn.functional.adaptive_avg_pool1d`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.AdaptiveAvgPool1d(1)(chainrule.tensor([[[1.0, 3.0, 2.0]]]))
+        tensor([[[2.]]])
+    """
+
+    def __init__(self, output_size: int) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(Module):
+    """The maximum over output_size near-equal bins of (N, C, L) or (C, L); see
+    :func:`chainrule.nn.functional.adaptive_max_pool1d`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.AdaptiveMaxPool1d(1)(chainrule.tensor([[[1.0, 3.0, 2.0]]]))
+        tensor([[[3.]]])
+    """
+
+    def __init__(self, output_size: int, return_indices: bool = False) -> None:
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, input: Tensor):
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
