@@ -1,5 +1,4 @@
 import importlib
-import io
 import re
 import subprocess
 import sys
@@ -63,18 +62,6 @@ def test_main_prints_accuracies_and_returns_zero(tmp_path, capsys, monkeypatch):
     assert "mlp: test accuracy" in out and "cnn: reloaded from" in out and path.exists()
 
 
-def test_text_progress_bar_writes_ten_lines_to_a_log():
-    log = io.StringIO()
-    bar = digits._TextBar(40, "mlp", file=log, width=10)
-    for _ in range(40):
-        bar.set_postfix(loss=0.5)
-        bar.update(1)
-    bar.close()
-    lines = log.getvalue().splitlines()
-    assert len(lines) == 10
-    assert lines[-1] == "mlp 40/40 [##########] loss=0.5"
-
-
 def test_rejects_epochs_below_one():
     with pytest.raises(ValueError, match="--epochs must be at least 1, got 0"):
         digits.run(["--epochs", "0", "--no-progress"])
@@ -91,40 +78,3 @@ def test_console_script_points_at_main():
     target = re.search(r'^chainrule-digits = "([\w.]+:\w+)"$', table, re.M).group(1)
     module, _, attr = target.partition(":")
     assert getattr(importlib.import_module(module), attr) is digits.main
-
-
-class _Terminal(io.StringIO):
-    def isatty(self):
-        return True
-
-
-def test_text_progress_bar_redraws_one_line_on_a_terminal():
-    screen = _Terminal()
-    bar = digits._TextBar(3, "cnn", file=screen, width=3)
-    for _ in range(3):
-        bar.update(1)
-    bar.close()
-    text = screen.getvalue()
-    assert text.startswith("\rcnn 1/3 [#..] ") and text.endswith("\rcnn 3/3 [###] \n")
-    assert text.count("\n") == 1
-
-
-def test_disabled_progress_bar_writes_nothing(capsys):
-    bar = digits._progress_bar(5, "mlp", enabled=False)
-    for _ in range(5):
-        bar.update(1)
-    bar.close()
-    assert capsys.readouterr().err == ""
-
-
-def test_progress_bar_uses_tqdm_when_installed(monkeypatch):
-    calls = []
-
-    class FakeTqdm:
-        def __init__(self, total, desc, leave):
-            calls.append(("init", total, desc))
-
-    monkeypatch.setitem(sys.modules, "tqdm", type(sys)("tqdm"))
-    sys.modules["tqdm"].tqdm = FakeTqdm
-    assert isinstance(digits._progress_bar(7, "mlp", enabled=True), FakeTqdm)
-    assert calls == [("init", 7, "mlp")]
