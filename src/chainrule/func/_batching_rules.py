@@ -1,28 +1,18 @@
-"""Batching rules: how each Tensor operation runs once on a whole batch inside ``vmap``.
+"""Batching rules: each Tensor method of vmap's BatchedTensor, run once on the whole batch.
 
-A :class:`BatchedTensor` of ``level`` L stands, inside the function that ``vmap`` maps, for one
-example of a batch. It holds ``_value``, a real Tensor whose dim 0 is the batch dim of level L;
-its ``shape`` is the example's shape (``_value.shape[1:]``). A rule takes the logical arguments
-the user wrote, rewrites them for the physical values (dims shifted by one, batched operands
-padded so that broadcasting lines up examples with examples, unbatched ones left to broadcast)
-and calls the same operation once on the values. Since the values are ordinary Tensors, the
-operation records its autograd graph as usual: gradients flow through vmap.
+A BatchedTensor of ``level`` L holds ``_value``, a real Tensor whose dim 0 is the batch dim of
+level L; its ``shape`` is one example's. A rule rewrites the arguments for the value (dims
+shifted by one; batched operands padded with size-1 dims so that broadcasting lines examples
+up with examples; unbatched ones left to broadcast) and calls the same op once on the value.
 
-Nested vmaps nest wrappers: the ``_value`` of a level-2 BatchedTensor may itself be batched at
-level 1. A rule works at the highest level among its operands; any operand not batched at that
-level (a plain Tensor, or one batched at an outer level) is an unbatched constant there.
-Rules with several tensor operands therefore call themselves again on the values, so that an
-outer level is handled next (a method call on a plain value would not see it).
+Nested vmaps nest wrappers (a level-2 value may be batched at level 1). A rule works at the
+highest level among its operands; an operand not batched there is a constant at that level.
+Rules with several tensor operands call themselves again on the values, so that the next
+level down is handled too (a method call on a plain value would not see a batched operand).
 
-An input mapped with ``in_dims=None`` becomes a BatchedTensor with ``_source`` set: its value
-is a stride-0 ``expand`` of the source. Rules use the source directly (unbatched, so
-``x @ weight`` stays one matrix product), until ``detach().requires_grad_()`` or ``clone()``
-make a per-example copy that gradients can be taken with respect to (``vmap(grad(f))``).
-
-Operations without a rule run once per example and are stacked, with a warning
-(:func:`per_example`). Module-level functions (``chainrule.exp(x)``, ``chainrule.cat``,
-``nn.functional``) cannot be intercepted without a hook in ``Function.apply``: they reach
-``.data``, which raises an error that says so.
+An ``in_dims=None`` input has ``_source`` set: its value is a stride-0 expand of the source,
+and rules use the source directly (unbatched, so ``x @ weight`` stays one product) until
+``requires_grad_()`` or ``clone()`` make a per-example copy to differentiate.
 """
 
 from __future__ import annotations
@@ -43,18 +33,6 @@ from ..tensor import Tensor
 active: dict[int, tuple[int, str]] = {}
 levels = itertools.count(1)
 _warned: set[str] = set()
-
-
-class Batched(Tensor):
-    """What the rules need of vmap's BatchedTensor: its slots, and the one subclass to make
-    (:class:`chainrule.func.vmap.BatchedTensor`, whose methods are these rules)."""
-
-    __slots__ = ("_value", "_level", "_source")
-    _cls: type | None = None
-
-    def __init_subclass__(cls, **kwargs) -> None:
-        super().__init_subclass__(**kwargs)
-        Batched._cls = cls
 
 
 def make(value: Tensor, level: int, source: Tensor | None = None) -> Batched:
@@ -351,14 +329,15 @@ def setitem(x, index, value) -> None:
 
 
 def gather_like(name: str):
-    """gather / scatter / scatter_add / take_along_dim: every tensor operand batched."""
+    """gather, scatter, scatter_add (and in place): every tensor operand made batched."""
     def rule(self, dim, index, *args):
         level = max(level_of(self), level_of(index), top_level(args))
         if level == 0:
             return getattr(Tensor, name)(self, dim, index, *args)
         phys = [as_batched(t, level) if isinstance(t, Tensor) else t
                 for t in (self, index, *args)]
-        return make(rule(phys[0], physical_dim(self, dim, name), *phys[1:]), level)
+        out = rule(phys[0], physical_dim(self, dim, name), *phys[1:])
+        return self if name.endswith("_") else make(out, level)  # in place: into the value
 
     rule.__name__ = rule.__qualname__ = name
     return rule
@@ -404,6 +383,15 @@ def join(tensors: list, dim: int, new_dim: bool) -> Tensor:
     values = [as_batched(t, level) for t in tensors]
     return make(join(values, dim + 1, new_dim), level)
 
+
+
+def fallback(name: str):
+    """A method without a batching rule: :func:`per_example`."""
+    def rule(self, *args, **kwargs):
+        return per_example(self, name, args, kwargs)
+
+    rule.__name__ = rule.__qualname__ = name
+    return rule
 
 
 def _single(name: str):
@@ -464,141 +452,148 @@ def take_along_dim(x, indices, dim=None):
     return make(out, level)
 
 
+class Batched(Tensor):
+    """The base of vmap's BatchedTensor: its slots, the shape ops, and the one subclass that
+    :func:`make` builds (:class:`chainrule.func.vmap.BatchedTensor`, with the other rules)."""
 
-# -- shape ops on one tensor: shape arguments are the example's, dims shift by one -----------
-@_single("reshape")
-def reshape(self, value, *shape):
-    return value.reshape(value.shape[0], *_sizes(shape))
+    __slots__ = ("_value", "_level", "_source")
+    _cls: type | None = None
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        Batched._cls = cls
 
-@_single("view")
-def view(self, value, *shape):
-    return value.reshape(value.shape[0], *_sizes(shape))  # reshape: a moved batch dim may
-    # leave the value non-contiguous where the example's view would be fine
+    # -- shape ops on one tensor: sizes and dims are the example's -------------------------
+    @_single("reshape")
+    def reshape(self, value, *shape):
+        return value.reshape(value.shape[0], *_sizes(shape))
 
+    @_single("view")
+    def view(self, value, *shape):
+        return value.reshape(value.shape[0], *_sizes(shape))  # reshape: a moved batch dim may
+        # leave the value non-contiguous where the example's view would be fine
 
-@_single("flatten")
-def flatten(self, value, start_dim: int = 0, end_dim: int = -1):
-    if self.ndim == 0:
-        return value.reshape(value.shape[0], 1)
-    start, end = physical_dim(self, start_dim, "flatten"), physical_dim(self, end_dim, "flatten")
-    return value.flatten(start, end)
+    @_single("flatten")
+    def flatten(self, value, start_dim: int = 0, end_dim: int = -1):
+        if self.ndim == 0:
+            return value.reshape(value.shape[0], 1)
+        return value.flatten(*physical_dims(self, (start_dim, end_dim), "flatten"))
 
+    @_single("unflatten")
+    def unflatten(self, value, dim: int, sizes):
+        return value.unflatten(physical_dim(self, dim, "unflatten"), sizes)
 
-@_single("unflatten")
-def unflatten(self, value, dim: int, sizes):
-    return value.unflatten(physical_dim(self, dim, "unflatten"), sizes)
+    @_single("squeeze")
+    def squeeze(self, value, dim=None):
+        if dim is None:
+            return value.reshape(value.shape[0], *(n for n in self.shape if n != 1))
+        return value.squeeze(physical_dims(self, dim, "squeeze"))
 
+    @_single("unsqueeze")
+    def unsqueeze(self, value, dim: int):
+        return value.unsqueeze(physical_dim(self, dim, "unsqueeze", extra=1))
 
-@_single("squeeze")
-def squeeze(self, value, dim=None):
-    if dim is None:
-        return value.reshape(value.shape[0], *(n for n in self.shape if n != 1))
-    return value.squeeze(physical_dims(self, dim, "squeeze"))
+    @_single("transpose")
+    def transpose(self, value, dim0: int, dim1: int):
+        return value.transpose(*physical_dims(self, (dim0, dim1), "transpose"))
 
+    @_single("t")
+    def t(self, value):
+        need_ndim(self, "t", 0, 2)
+        return value.transpose(1, 2) if self.ndim == 2 else value
 
-@_single("unsqueeze")
-def unsqueeze(self, value, dim: int):
-    return value.unsqueeze(physical_dim(self, dim, "unsqueeze", extra=1))
+    @_single("permute")
+    def permute(self, value, *dims):
+        dims = _sizes(dims)
+        if len(dims) != self.ndim:
+            raise ShapeError(f"permute: got {len(dims)} dims {dims} for a tensor of {self.ndim} "
+                             f"dimensions (shape {tuple(self.shape)}, an example inside vmap)")
+        return value.permute(0, *physical_dims(self, dims, "permute"))
 
+    @_single("movedim")
+    def movedim(self, value, source, destination):
+        one = isinstance(source, (int, np.integer))
+        src = physical_dims(self, source, "movedim")
+        dst = physical_dims(self, destination, "movedim")
+        return value.movedim(src[0], dst[0]) if one else value.movedim(src, dst)
 
-@_single("transpose")
-def transpose(self, value, dim0: int, dim1: int):
-    return value.transpose(*physical_dims(self, (dim0, dim1), "transpose"))
+    @_single("expand")
+    def expand(self, value, *sizes):
+        sizes = _sizes(sizes)
+        return pad(value, len(sizes)).expand(value.shape[0], *sizes)
 
+    @_single("repeat")
+    def repeat(self, value, *sizes):
+        sizes = _sizes(sizes)
+        return pad(value, len(sizes)).repeat(1, *sizes)
 
-@_single("t")
-def t(self, value):
-    need_ndim(self, "t", 0, 2)
-    return value.transpose(1, 2) if self.ndim == 2 else value
+    @_single("tile")
+    def tile(self, value, dims):
+        dims = _sizes((dims,))
+        k = max(len(dims), self.ndim)
+        return pad(value, k).repeat(1, *(1,) * (k - len(dims)), *dims)
 
+    @_single("flip")
+    def flip(self, value, dims):
+        return value.flip(physical_dims(self, dims, "flip"))
 
-@_single("permute")
-def permute(self, value, *dims):
-    dims = _sizes(dims)
-    if len(dims) != self.ndim:
-        raise ShapeError(f"permute: got {len(dims)} dims {dims} for a tensor of {self.ndim} "
-                         f"dimensions (shape {tuple(self.shape)}, an example inside vmap)")
-    return value.permute(0, *physical_dims(self, dims, "permute"))
+    @_single("roll")
+    def roll(self, value, shifts, dims=None):
+        if dims is None:  # roll the flattened example
+            return value.reshape(value.shape[0], -1).roll(shifts, 1).reshape(value.shape)
+        return value.roll(shifts, physical_dims(self, dims, "roll"))
 
+    @_single("split")
+    def split(self, value, split_size_or_sections, dim: int = 0):
+        return value.split(split_size_or_sections, physical_dim(self, dim, "split"))
 
-@_single("movedim")
-def movedim(self, value, source, destination):
-    one = isinstance(source, (int, np.integer))
-    src, dst = physical_dims(self, source, "movedim"), physical_dims(self, destination, "movedim")
-    return value.movedim(src[0], dst[0]) if one else value.movedim(src, dst)
+    @_single("chunk")
+    def chunk(self, value, chunks: int, dim: int = 0):
+        return value.chunk(chunks, physical_dim(self, dim, "chunk"))
 
+    @_single("unbind")
+    def unbind(self, value, dim: int = 0):
+        return value.unbind(physical_dim(self, dim, "unbind"))
 
-@_single("expand")
-def expand(self, value, *sizes):
-    sizes = _sizes(sizes)
-    return pad(value, len(sizes)).expand(value.shape[0], *sizes)
+    @_single("narrow")
+    def narrow(self, value, dim: int, start: int, length: int):
+        return value.narrow(physical_dim(self, dim, "narrow"), start, length)
 
+    @_single("diagonal")
+    def diagonal(self, value, offset: int = 0, dim1: int = 0, dim2: int = 1):
+        return value.diagonal(offset, *physical_dims(self, (dim1, dim2), "diagonal"))
 
-@_single("repeat")
-def repeat(self, value, *sizes):
-    sizes = _sizes(sizes)
-    return pad(value, len(sizes)).repeat(1, *sizes)
+    @_single("tril")
+    def tril(self, value, diagonal: int = 0):
+        need_ndim(self, "tril", 2)
+        return value.tril(diagonal)
 
+    @_single("triu")
+    def triu(self, value, diagonal: int = 0):
+        need_ndim(self, "triu", 2)
+        return value.triu(diagonal)
 
-@_single("tile")
-def tile(self, value, dims):
-    dims = _sizes((dims,))
-    k = max(len(dims), self.ndim)
-    return pad(value, k).repeat(1, *(1,) * (k - len(dims)), *dims)
+    @_single("sum_to_size")
+    def sum_to_size(self, value, *size):
+        size = _sizes(size)
+        padded = (1,) * (self.ndim - len(size)) + size
+        return value.sum_to_size(value.shape[0], *padded).reshape(value.shape[0], *size)
 
+    swapaxes = transpose
 
-@_single("flip")
-def flip(self, value, dims):
-    return value.flip(physical_dims(self, dims, "flip"))
+    def view_as(self, other) -> Tensor:
+        return self.reshape(other.shape)
 
+    def reshape_as(self, other) -> Tensor:
+        return self.reshape(other.shape)
 
-@_single("roll")
-def roll(self, value, shifts, dims=None):
-    if dims is None:  # roll the flattened example
-        return value.reshape(value.shape[0], -1).roll(shifts, 1).reshape(value.shape)
-    return value.roll(shifts, physical_dims(self, dims, "roll"))
+    def expand_as(self, other) -> Tensor:
+        return self.expand(other.shape)
 
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*range(self.ndim - 1, -1, -1))
 
-@_single("split")
-def split(self, value, split_size_or_sections, dim: int = 0):
-    return value.split(split_size_or_sections, physical_dim(self, dim, "split"))
-
-
-@_single("chunk")
-def chunk(self, value, chunks: int, dim: int = 0):
-    return value.chunk(chunks, physical_dim(self, dim, "chunk"))
-
-
-@_single("unbind")
-def unbind(self, value, dim: int = 0):
-    return value.unbind(physical_dim(self, dim, "unbind"))
-
-
-@_single("narrow")
-def narrow(self, value, dim: int, start: int, length: int):
-    return value.narrow(physical_dim(self, dim, "narrow"), start, length)
-
-
-@_single("diagonal")
-def diagonal(self, value, offset: int = 0, dim1: int = 0, dim2: int = 1):
-    return value.diagonal(offset, *physical_dims(self, (dim1, dim2), "diagonal"))
-
-
-@_single("tril")
-def tril(self, value, diagonal: int = 0):
-    need_ndim(self, "tril", 2)
-    return value.tril(diagonal)
-
-
-@_single("triu")
-def triu(self, value, diagonal: int = 0):
-    need_ndim(self, "triu", 2)
-    return value.triu(diagonal)
-
-
-@_single("sum_to_size")
-def sum_to_size(self, value, *size):
-    size = _sizes(size)
-    padded = (1,) * (self.ndim - len(size)) + size
-    return value.sum_to_size(value.shape[0], *padded).reshape(value.shape[0], *size)
+    @property
+    def mT(self) -> Tensor:
+        return self.transpose(-2, -1)

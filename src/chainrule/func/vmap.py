@@ -1,23 +1,19 @@
 """vmap: a vectorising map. ``vmap(f)(xs)`` is ``stack([f(x) for x in xs])``, computed at once.
 
-How it works. ``vmap`` moves each input's mapped dim to the front and wraps the input in a
-:class:`BatchedTensor`, a Tensor that shows ``f`` the shape of ONE example while it holds the
-whole batch in ``_value`` (dim 0 = the batch). Every Tensor method and operator of a
-BatchedTensor is a batching rule (:mod:`chainrule.func._batching_rules`): it shifts dims by one,
-lines batch dims up for broadcasting, and calls the same chainrule op once on the whole batch.
-``f`` itself runs once, so Python overhead is paid once, not per example. The values are
-ordinary Tensors that record autograd graphs, so gradients flow through vmap, and reverse-mode
-transforms inside vmap differentiate the batched graph: because examples never mix, the
-gradient of the sum over examples w.r.t. a batched input is the batch of per-example
-gradients (:func:`_batched_grad`, the bridge that ``func.grad`` and ``vjp`` use).
+``vmap`` moves each input's mapped dim to the front and wraps the input in a BatchedTensor: a
+Tensor that shows ``f`` the shape of ONE example while its ``_value`` holds the whole batch
+(dim 0). Each Tensor method and operator of a BatchedTensor is a batching rule
+(:mod:`._batching_rules`) that calls the same chainrule op once on the whole batch, so ``f``
+runs once. The values are ordinary Tensors that record autograd graphs: gradients flow through
+vmap, and since examples never mix, the gradient of the sum over examples w.r.t. a batched
+input is the batch of per-example gradients (:func:`_batched_grad`, the bridge for reverse-mode
+transforms: ``vmap(grad(f))``).
 
-What ``f`` may do: call Tensor methods and operators (``x.exp()``, ``x @ w``, ``x.sum(-1)``,
-``x[:, 1]``, ``x.where(c, y)``, ``x.softmax(-1)``, in-place ops on batched tensors). Methods
-without a rule run once per example with a warning. Module-level functions
-(``chainrule.exp(x)``, ``chainrule.cat``, ``nn.functional``) read the array of their argument,
-which a BatchedTensor does not have, and raise an error that says so: batching them needs one
-dispatch check in ``Function.apply``. Python control flow on values (``if x.sum() > 0``) raises,
-as in PyTorch.
+Inside ``f``, use Tensor methods and operators (``x.exp()``, ``x @ w``, ``x.sum(-1)``, ``x[:, 1]``,
+``x.where(c, y)``). Methods without a rule run once per example, with a warning. Module-level
+functions (``chainrule.exp(x)``, ``chainrule.cat``, ``nn.functional``) read their argument's
+array, which a BatchedTensor does not have, and raise an error saying so. Python control flow on
+values (``if x.sum() > 0``) raises, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -37,42 +33,51 @@ from .transforms import _flatten, _unflatten
 
 __all__ = ["vmap"]
 
-
-def _check_ndim(op: str, x, y, n: int) -> None:
-    if x.ndim != n or y.ndim != n:
-        raise ShapeError(f"{op}: expects two {n}-d tensors, got shapes {tuple(x.shape)} and "
-                         f"{tuple(y.shape)} (inside vmap)")
+_OPS = ("chainrule.ops", "chainrule.nn.functional")
 
 
 def _data_error(self):
-    caller = sys._getframe(2).f_code
-    where = getattr(caller, "co_qualname", caller.co_name)
+    frame = sys._getframe(2)  # whoever read .data; then up to the op the user called
+    while frame.f_back and frame.f_back.f_globals["__name__"].startswith(_OPS):
+        frame = frame.f_back
     raise RuntimeError(
-        f"vmap: {where} needs the data of a batched tensor (an example of shape "
-        f"{tuple(self.shape)} of a batch of {self._value.shape[0]}), which only exists for the "
-        f"whole batch. Inside vmap, call Tensor methods and operators (x.exp(), x @ w, "
-        f"x.sum(-1), x.where(c, y)); module-level functions such as chainrule.exp(x), "
-        f"chainrule.cat or nn.functional reach the data directly and cannot be batched")
+        f"vmap: {frame.f_code.co_qualname} needs the array of a batched tensor (example shape "
+        f"{tuple(self.shape)}), which only exists for the whole batch. Inside vmap, use Tensor "
+        f"methods and operators (x.exp(), x @ w, x.sum(-1), x.where(c, y)): module-level "
+        f"functions such as chainrule.exp(x), chainrule.cat or nn.functional cannot be batched")
 
 
-def _fallback(name: str):
-    def rule(self, *args, **kwargs):
-        return rules.per_example(self, name, args, kwargs)
+def _refuse(what: str):
+    """A method that would need each example's value in Python (bool(x), x.item())."""
+    def refused(self, *args, **kwargs):
+        raise RuntimeError(
+            f"vmap: {what} of a batched tensor (example shape {tuple(self.shape)}) is not "
+            f"supported: each example has its own value, so data-dependent Python control flow "
+            f"cannot be vectorised; use x.where(condition, y) or move it outside vmap")
+
+    return refused
+
+
+def _reduction(name: str):
+    """sum, mean, ...: ``(dim=None, keepdim=False)`` over the example's dims."""
+    def rule(self, dim=None, keepdim: bool = False) -> Tensor:
+        return rules.reduce(self, name, dim, keepdim)
 
     rule.__name__ = rule.__qualname__ = name
     return rule
 
 
-def _no_data_dependence(self, what: str):
-    raise RuntimeError(
-        f"vmap: {what} of a batched tensor (example shape {tuple(self.shape)}) is not "
-        f"supported: each example has its own value, so data-dependent Python control flow "
-        f"cannot be vectorised; use x.where(condition, y) or move it outside vmap")
+def _along(name: str):
+    def rule(self, dim: int) -> Tensor:
+        return rules.along(self, name, dim)
 
+    rule.__name__ = rule.__qualname__ = name
+    return rule
 
 
 _masked_fill = rules.elementwise("masked_fill")
 _fill = rules.inplace("fill_")
+
 
 class BatchedTensor(rules.Batched):
     """One example of a batch inside ``vmap``; see the module docstring. Not for users."""
@@ -83,7 +88,7 @@ class BatchedTensor(rules.Batched):
     # -- metadata: the example's --------------------------------------------------------
     @property
     def data(self):
-        _data_error(self)  # the caller named is whoever asked
+        _data_error(self)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -96,10 +101,6 @@ class BatchedTensor(rules.Batched):
     @property
     def ndim(self) -> int:
         return self._value.ndim - 1
-
-    @property
-    def itemsize(self) -> int:
-        return self._value.itemsize
 
     @property
     def requires_grad(self) -> bool:
@@ -118,10 +119,6 @@ class BatchedTensor(rules.Batched):
     def is_leaf(self) -> bool:
         return self._value.is_leaf
 
-    @property
-    def _version(self) -> int:
-        return self._value._version
-
     def size(self, dim: int | None = None):
         return self.shape if dim is None else self.shape[dim]
 
@@ -133,9 +130,6 @@ class BatchedTensor(rules.Batched):
 
     def is_floating_point(self) -> bool:
         return self._value.is_floating_point()
-
-    def element_size(self) -> int:
-        return self._value.element_size()
 
     def __len__(self) -> int:
         if not self.ndim:
@@ -154,44 +148,19 @@ class BatchedTensor(rules.Batched):
         return (f"BatchedTensor(level={self._level}, batch={self._value.shape[0]}, example "
                 f"shape {tuple(self.shape)}, value={self._value!r})")
 
-    def item(self):
-        _no_data_dependence(self, ".item()")
-
-    def tolist(self):
-        _no_data_dependence(self, ".tolist()")
-
-    def numpy(self, force: bool = False):
-        _no_data_dependence(self, ".numpy()")
-
-    def __array__(self, dtype=None, copy=None):
-        _no_data_dependence(self, "converting to a NumPy array")
-
-    def __bool__(self) -> bool:
-        _no_data_dependence(self, "bool()")
-
-    def __float__(self) -> float:
-        _no_data_dependence(self, "float()")
-
-    def __int__(self) -> int:
-        _no_data_dependence(self, "int()")
-
-    def __index__(self) -> int:
-        _no_data_dependence(self, "using the value as an index")
-
-    def __deepcopy__(self, memo: dict):
-        raise RuntimeError("vmap: a batched tensor cannot be deep-copied; use .clone()")
-
-    def type(self, dtype=None):
-        return self._value.type() if dtype is None else self.to(dtype)
+    item = _refuse(".item()")
+    tolist = _refuse(".tolist()")
+    numpy = _refuse(".numpy()")
+    __array__ = _refuse("converting to a NumPy array")
+    __bool__ = _refuse("bool()")
+    __float__ = _refuse("float()")
+    __int__ = _refuse("int()")
+    __index__ = _refuse("using the value as an index")
 
     # -- autograd ------------------------------------------------------------------------
     def detach(self) -> BatchedTensor:
         source = None if self._source is None else self._source.detach()
         return rules.make(self._value.detach(), self._level, source)
-
-    def detach_(self) -> BatchedTensor:
-        self._value.detach_()
-        return self
 
     def requires_grad_(self, requires_grad: bool = True) -> BatchedTensor:
         """Gradients are then taken per example: the value (a stride-0 expand for an
@@ -224,13 +193,6 @@ class BatchedTensor(rules.Batched):
 
     # -- elementwise ---------------------------------------------------------------------
     to = rules.same_layout("to")
-    float = rules.same_layout("float")
-    double = rules.same_layout("double")
-    half = rules.same_layout("half")
-    long = rules.same_layout("long")
-    int = rules.same_layout("int")
-    bool = rules.same_layout("bool")
-    cpu = rules.same_layout("cpu")
     contiguous = rules.same_layout("contiguous")
     exp = rules.same_layout("exp")
     log = rules.same_layout("log")
@@ -342,29 +304,14 @@ class BatchedTensor(rules.Batched):
         return _fill(self, value)
 
     # -- reductions: dims of the example -------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False) -> Tensor:
-        return rules.reduce(self, "sum", dim, keepdim)
-
-    def mean(self, dim=None, keepdim: bool = False) -> Tensor:
-        return rules.reduce(self, "mean", dim, keepdim)
-
-    def prod(self, dim=None, keepdim: bool = False) -> Tensor:
-        return rules.reduce(self, "prod", dim, keepdim)
-
-    def amax(self, dim=None, keepdim: bool = False) -> Tensor:
-        return rules.reduce(self, "amax", dim, keepdim)
-
-    def amin(self, dim=None, keepdim: bool = False) -> Tensor:
-        return rules.reduce(self, "amin", dim, keepdim)
-
-    def all(self, dim=None, keepdim: bool = False) -> Tensor:
-        return rules.reduce(self, "all", dim, keepdim)
-
-    def any(self, dim=None, keepdim: bool = False) -> Tensor:
-        return rules.reduce(self, "any", dim, keepdim)
-
-    def logsumexp(self, dim, keepdim: bool = False) -> Tensor:
-        return rules.reduce(self, "logsumexp", dim, keepdim)
+    sum = _reduction("sum")
+    mean = _reduction("mean")
+    prod = _reduction("prod")
+    amax = _reduction("amax")
+    amin = _reduction("amin")
+    all = _reduction("all")
+    any = _reduction("any")
+    logsumexp = _reduction("logsumexp")
 
     def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
         return rules.reduce(self, "var", dim, keepdim, unbiased=unbiased, correction=correction)
@@ -391,87 +338,42 @@ class BatchedTensor(rules.Batched):
             return self.minimum(dim)
         return self.amin() if dim is None else rules.reduce(self, "min", dim, keepdim, True)
 
-    def softmax(self, dim: int) -> Tensor:
-        return rules.along(self, "softmax", dim)
-
-    def log_softmax(self, dim: int) -> Tensor:
-        return rules.along(self, "log_softmax", dim)
-
-    def cumsum(self, dim: int) -> Tensor:
-        return rules.along(self, "cumsum", dim)
+    softmax = _along("softmax")
+    log_softmax = _along("log_softmax")
+    cumsum = _along("cumsum")
 
     # -- linear algebra ------------------------------------------------------------------
     def matmul(self, other) -> Tensor:
         return rules.matmul(self, other)
 
-    def __matmul__(self, other) -> Tensor:
-        return rules.matmul(self, other)
+    __matmul__ = matmul
 
     def __rmatmul__(self, other) -> Tensor:
         return rules.matmul(other, self)
 
     def mm(self, other) -> Tensor:
-        _check_ndim("mm", self, other, 2)
+        rules.need_ndim(self, "mm", 2, 2)
+        rules.need_ndim(other, "mm", 2, 2)
         return rules.matmul(self, other)
 
     def bmm(self, other) -> Tensor:
-        _check_ndim("bmm", self, other, 3)
+        rules.need_ndim(self, "bmm", 3, 3)
+        rules.need_ndim(other, "bmm", 3, 3)
         return rules.matmul(self, other)
 
     def dot(self, other) -> Tensor:
-        _check_ndim("dot", self, other, 1)
+        rules.need_ndim(self, "dot", 1, 1)
+        rules.need_ndim(other, "dot", 1, 1)
         return (self * other).sum(-1)
 
     def outer(self, other) -> Tensor:
-        _check_ndim("outer", self, other, 1)
+        rules.need_ndim(self, "outer", 1, 1)
+        rules.need_ndim(other, "outer", 1, 1)
         return self.unsqueeze(-1) * other
 
     def trace(self) -> Tensor:
         rules.need_ndim(self, "trace", 2, 2)
         return self.diagonal().sum(-1)
-
-    # -- shape: sizes and dims are the example's ----------------------------------------
-    reshape = rules.reshape
-    view = rules.view
-    flatten = rules.flatten
-    unflatten = rules.unflatten
-    squeeze = rules.squeeze
-    unsqueeze = rules.unsqueeze
-    transpose = rules.transpose
-    swapaxes = rules.transpose
-    t = rules.t
-    permute = rules.permute
-    movedim = rules.movedim
-    expand = rules.expand
-    repeat = rules.repeat
-    tile = rules.tile
-    flip = rules.flip
-    roll = rules.roll
-    split = rules.split
-    chunk = rules.chunk
-    unbind = rules.unbind
-    narrow = rules.narrow
-    diagonal = rules.diagonal
-    tril = rules.tril
-    triu = rules.triu
-    sum_to_size = rules.sum_to_size
-
-    def view_as(self, other) -> Tensor:
-        return self.reshape(other.shape)
-
-    def reshape_as(self, other) -> Tensor:
-        return self.reshape(other.shape)
-
-    def expand_as(self, other) -> Tensor:
-        return self.expand(other.shape)
-
-    @property
-    def T(self) -> Tensor:
-        return self.permute(*range(self.ndim - 1, -1, -1))
-
-    @property
-    def mT(self) -> Tensor:
-        return self.transpose(-2, -1)
 
     # -- indexing ------------------------------------------------------------------------
     __getitem__ = rules.getitem
@@ -479,7 +381,7 @@ class BatchedTensor(rules.Batched):
     gather = rules.gather_like("gather")
     scatter = rules.gather_like("scatter")
     scatter_add = rules.gather_like("scatter_add")
-    index_put = _fallback("index_put")
+    index_put = rules.fallback("index_put")
 
     def index_select(self, dim: int, index) -> Tensor:
         return rules.index_select(self, dim, index)
@@ -487,20 +389,10 @@ class BatchedTensor(rules.Batched):
     def take_along_dim(self, indices, dim=None) -> Tensor:
         return rules.take_along_dim(self, indices, dim)
 
-    def nonzero(self, *, as_tuple: bool = False):
-        _no_data_dependence(self, "nonzero() (its shape depends on the values)")
+    nonzero = _refuse("nonzero() (its shape depends on the values)")
 
-    def scatter_(self, dim: int, index, src) -> BatchedTensor:
-        src = rules.as_batched(src, self._level) if isinstance(src, Tensor) else src
-        self._value.scatter_(rules.physical_dim(self, dim, "scatter_"),
-                             rules.as_batched(index, self._level), src)
-        return self
-
-    def scatter_add_(self, dim: int, index, src) -> BatchedTensor:
-        self._value.scatter_add_(rules.physical_dim(self, dim, "scatter_add_"),
-                                 rules.as_batched(index, self._level),
-                                 rules.as_batched(src, self._level))
-        return self
+    scatter_ = rules.gather_like("scatter_")
+    scatter_add_ = rules.gather_like("scatter_add_")
 
 
 # -- vmap --------------------------------------------------------------------------------------
@@ -509,21 +401,18 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
     """``vmap(func)(xs)[i] == func(xs[i])``: ``func`` mapped over a batch dim, run once.
 
     Args:
-        func: a function of Tensors (and other values) returning a Tensor or a pytree (tuples,
-            lists, dicts) of Tensors. It sees one example: ``x.shape`` is the shape of
-            ``xs[i]``. Keyword arguments are passed through unbatched.
+        func: returns a Tensor or a pytree (tuples, lists, dicts) of Tensors; it sees one
+            example (``x.shape == xs[i].shape``). Keyword arguments pass through unbatched.
         in_dims: which dim of each input is mapped over: an int for every Tensor input, None
             for an input shared by every example, or a pytree that matches the positional
             arguments (a prefix of them: an int or None covers a whole subtree).
-        out_dims: where the batch dim goes in each output: an int, or a pytree matching the
-            outputs.
+        out_dims: where the batch dim goes in each output: an int or a matching pytree.
         randomness: random in-place ops (``uniform_``, ``normal_``, ``bernoulli_``) on batched
             tensors: 'error' refuses them, 'different' draws per example, 'same' draws once.
         chunk_size: map at most this many examples at a time (less memory, more passes).
 
     Raises:
-        ValueError: no input is mapped, the mapped sizes differ, an ``in_dims`` entry is out
-            of range or names a non-Tensor, or ``func`` returns something else than Tensors.
+        ValueError: no input mapped, mapped sizes differ, a bad in_dim, non-Tensor outputs.
 
     Example:
         >>> import chainrule
@@ -543,8 +432,6 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
                          f"{randomness!r}")
     if chunk_size is not None and (type(chunk_size) is not int or chunk_size < 1):
         raise ValueError(f"vmap: chunk_size must be None or a positive int, got {chunk_size!r}")
-    _check_dims_spec(in_dims, "in_dims")
-    _check_dims_spec(out_dims, "out_dims")
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
@@ -583,21 +470,6 @@ def _run(func: Callable, inputs: tuple, spec, kwargs: dict, out_dims, randomness
         del rules.active[level]
 
 
-def _check_dims_spec(dims, what: str) -> None:
-    if dims is None or (type(dims) is int):
-        return
-    if isinstance(dims, (tuple, list)):
-        for d in dims:
-            _check_dims_spec(d, what)
-        return
-    if isinstance(dims, dict):
-        for d in dims.values():
-            _check_dims_spec(d, what)
-        return
-    raise ValueError(f"vmap: {what} must be an int, None, or a (nested) tuple, list or dict of "
-                     f"them, got {dims!r} of type {type(dims).__name__}")
-
-
 def _leaf_dims(dims, tree, what: str, of: str) -> list:
     """``dims`` (an int/None for a whole subtree, or a matching pytree) for each leaf of tree."""
     if dims is None or type(dims) is int:
@@ -607,19 +479,12 @@ def _leaf_dims(dims, tree, what: str, of: str) -> list:
         return [d for sub, t in zip(dims, tree) for d in _leaf_dims(sub, t, what, of)]
     if isinstance(dims, dict) and isinstance(tree, dict) and set(dims) == set(tree):
         return [d for key in tree for d in _leaf_dims(dims[key], tree[key], what, of)]
+    if not isinstance(dims, (tuple, list, dict)):
+        raise ValueError(f"vmap: {what} must be an int, None, or a (nested) tuple, list or dict "
+                         f"of them, got {dims!r}")
     raise ValueError(f"vmap: {what}={dims!r} is not compatible with the structure of the {of} "
-                     f"({_structure(tree)}); give one entry per {of[:-1]} (or an int or None "
-                     f"for a whole subtree)")
-
-
-def _structure(tree) -> str:
-    if isinstance(tree, (tuple, list)):
-        inner = ", ".join(_structure(t) for t in tree)
-        return f"({inner},)" if isinstance(tree, tuple) and len(tree) == 1 else \
-            (f"({inner})" if isinstance(tree, tuple) else f"[{inner}]")
-    if isinstance(tree, dict):
-        return "{" + ", ".join(f"{k!r}: {_structure(v)}" for k, v in tree.items()) + "}"
-    return "Tensor" if isinstance(tree, Tensor) else type(tree).__name__
+                     f"({type(tree).__name__} {tree if not isinstance(tree, Tensor) else ''!r:.60}"
+                     f"); give one entry per {of[:-1]}, or an int or None for a whole subtree")
 
 
 def _batch_size(leaves: list, dims: list, in_dims) -> int:
@@ -690,14 +555,10 @@ def _batched_grad(outputs, inputs, grad_outputs=None, **kwargs) -> tuple:
     Each batched tensor is replaced by its value, whose graph holds every example; an
     unbatched gradient (or the implicit 1 of a scalar) is expanded over the batch. As examples
     never mix, the gradient w.r.t. a batched input is then the batch of per-example gradients.
-    Levels are peeled one at a time, outermost... innermost first (nested vmaps).
+    Nested vmaps are peeled one level at a time, innermost first.
     """
-    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None:
-        cots = [None] * len(outs)
-    else:
-        cots = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs)
+    outs, ins, cots = (_as_list(t) for t in (outputs, inputs, grad_outputs))
+    cots = cots or [None] * len(outs)
     level = rules.top_level((*outs, *ins, *cots))
     if level == 0:
         return _autograd_grad(outs, ins, cots, **kwargs)
@@ -707,14 +568,12 @@ def _batched_grad(outputs, inputs, grad_outputs=None, **kwargs) -> tuple:
         if c is None:
             if o.numel() != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs, "
-                                   f"but an output has shape {tuple(o.shape)} per example; "
-                                   f"pass a gradient of that shape")
+                                   f"but an example's output has shape {tuple(o.shape)}")
             c = ones(o.shape, dtype=o.dtype)
         cp, cb = rules.unpack(c, level)
         if cb and not ob:
-            raise ShapeError(f"vmap: a gradient that differs between examples was given for an "
-                             f"output that does not (shape {tuple(o.shape)}); this is not "
-                             f"supported")
+            raise ShapeError(f"vmap: a batched gradient for an unbatched output (shape "
+                             f"{tuple(o.shape)}) is not supported")
         phys_outs.append(op)
         phys_cots.append(rules.pad(cp, o.ndim) if cb else cp.expand(op.shape) if ob else cp)
         any_batched = any_batched or ob
@@ -732,3 +591,7 @@ def _batched_grad(outputs, inputs, grad_outputs=None, **kwargs) -> tuple:
     grads = _batched_grad(phys_outs, phys_ins, phys_cots, **kwargs)
     return tuple(rules.make(g, level) if g is not None and b else g
                  for g, b in zip(grads, batched_ins))
+
+
+def _as_list(x) -> list:
+    return [] if x is None else [x] if isinstance(x, Tensor) else list(x)
