@@ -188,3 +188,39 @@ def test_forward_error_names_the_channels():
     with pytest.raises(chainrule.errors.ShapeError,
                        match=r"conv2d: input has 2 channels but weight expects 3"):
         nn.Conv2d(3, 4, 3)(chainrule.zeros(1, 2, 5, 5))
+
+
+def test_a_small_cnn_trains_like_torch(rng):
+    """Five SGD steps of conv-relu-pool-conv-pool from the same weights end at the same
+    weights as torch's."""
+    torch = pytest.importorskip("torch")
+    _seed(rng)
+
+    def net(lib):
+        return lib.nn.Sequential(lib.nn.Conv2d(2, 4, 3, padding=1), lib.nn.ReLU(),
+                                 lib.nn.MaxPool2d(2), lib.nn.Conv2d(4, 3, 3, stride=2),
+                                 lib.nn.AdaptiveAvgPool2d(1))
+
+    ours, theirs = net(chainrule), net(torch)
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        with torch.no_grad():
+            b.copy_(torch.tensor(a.detach().numpy()))
+    x = rng.standard_normal((4, 2, 10, 10)).astype(np.float32)
+    target = rng.standard_normal((4, 3, 1, 1)).astype(np.float32)
+    losses = {}
+    for lib, model in ((chainrule, ours), (torch, theirs)):
+        losses[lib] = []
+        for _ in range(5):
+            loss = ((model(lib.tensor(x)) - lib.tensor(target)) ** 2).mean()
+            losses[lib].append(loss.item())
+            for p in model.parameters():
+                p.grad = None
+            loss.backward()
+            with lib.no_grad():
+                for p in model.parameters():
+                    p -= 0.2 * p.grad
+    assert losses[chainrule][-1] < 0.9 * losses[chainrule][0]
+    np.testing.assert_allclose(losses[chainrule], losses[torch], rtol=1e-5)
+    for (name, a), b in zip(ours.named_parameters(), theirs.parameters()):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-5,
+                                   err_msg=name)
