@@ -32,3 +32,12 @@ __all__ = ["Tensor", "DType", "autograd", "nn", "ops", "optim", "utils", "viz", 
            "float16", "float32", "float64", "int32", "int64", "uint8", "bool",
            "half", "float", "double", "int", "long", "save", "load", *_factories, *_random,
            *ops.__all__]
+
+
+def __getattr__(name: str):
+    """``chainrule.datasets`` on first use: the data sets cost import time most runs skip."""
+    if name == "datasets":
+        import importlib
+
+        return importlib.import_module(".datasets", __name__)
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

@@ -1,5 +1,6 @@
-"""Utilities, as in ``torch.utils``: ``data`` (datasets, samplers, DataLoader)."""
+"""Utilities, as in ``torch.utils``: ``data`` (datasets, samplers, DataLoader) and
+``checkpoint`` (activation checkpointing)."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
