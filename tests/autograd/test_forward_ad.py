@@ -204,3 +204,29 @@ def test_make_dual_rejects_a_tangent_of_another_dtype():
     with fwAD.dual_level():
         with pytest.raises(chainrule.DTypeError, match="float32"):
             fwAD.make_dual(_t([1.0]), chainrule.tensor([1.0]))
+
+
+def test_double_vjp_rule_gives_the_tangent_of_any_differentiable_backward(rng):
+    class Fused(Function):
+        """out = (sin(x) * y, x * y): two outputs, two inputs, a rule only for backward."""
+
+        @staticmethod
+        def forward(ctx, x, y):
+            ctx.save_for_backward(x, y)
+            return np.sin(x.data) * y.data, x.data * y.data
+
+        @staticmethod
+        def backward(ctx, grad_a, grad_b):
+            x, y = ctx.saved_tensors
+            return grad_a * x.cos() * y + grad_b * y, grad_a * x.sin() + grad_b * x
+
+        jvp = staticmethod(fwAD.double_vjp_jvp)
+
+    x, y = _t(rng.standard_normal(3)), _t(rng.standard_normal(3))
+    tx, ty = _t(rng.standard_normal(3)), _t(rng.standard_normal(3))
+    with fwAD.dual_level():
+        a, b = Fused.apply(fwAD.make_dual(x, tx), fwAD.make_dual(y, ty))
+        ta, tb = fwAD.unpack_dual(a).tangent, fwAD.unpack_dual(b).tangent
+    np.testing.assert_allclose(ta.data, np.cos(x.data) * y.data * tx.data
+                               + np.sin(x.data) * ty.data, rtol=1e-12)
+    np.testing.assert_allclose(tb.data, y.data * tx.data + x.data * ty.data, rtol=1e-12)

@@ -16,6 +16,8 @@ Rules compute with chainrule ops, so tangents are differentiable by reverse mode
   tangent is the op applied to the tangents.
 - ``multilinear_jvp``: ops linear in each float input separately (mul, matmul, einsum): the sum
   over inputs of the op with that one input replaced by its tangent.
+- ``double_vjp_jvp``: fused ops (LSTM and GRU recurrences): the tangent from the backward rule
+  by differentiating it once more, so no second rule needs writing.
 
 Levels: one at a time, per thread (PyTorch refuses nested levels too). Tangents live in the
 level, keyed weakly by tensor, and are gone when it exits.
@@ -225,6 +227,31 @@ def multilinear_jvp(ctx, *tangents):
         term = ctx._fn.apply(*args)
         total = term if total is None else total + term
     return total
+
+
+def double_vjp_jvp(ctx, *tangents):
+    """Any op whose backward is differentiable (fused ones): J t from the backward rule alone.
+
+    ``u -> J^T u`` is linear in ``u``, so differentiating ``<J^T u, t>`` with respect to ``u``
+    gives ``J t``. Two backward passes instead of one forward: for fused primitives (LSTM, GRU
+    recurrences) whose tangent rule would repeat their whole backward by hand.
+    """
+    from . import grad as _grad
+    from .grad_mode import enable_grad
+
+    outs = ctx.out if type(ctx.out) is tuple else (ctx.out,)
+    cotangents = [_zeros_like(o).requires_grad_() for o in outs]
+    with enable_grad():
+        grads = ctx._fn.backward(ctx, *cotangents)
+        grads = grads if type(grads) is tuple else (grads,)
+        total = None
+        for g, t in zip(grads, tangents):
+            if g is not None and t is not None:
+                term = (g * t).sum()
+                total = term if total is None else total + term
+    result = _grad(total, cotangents, create_graph=True, allow_unused=True,
+                   materialize_grads=True)
+    return result if type(ctx.out) is tuple else result[0]
 
 
 def zero_jvp(ctx, *tangents):
