@@ -151,34 +151,49 @@ def test_sequence_gradcheck(name, reverse, rng):
     assert gradcheck(run, (x, h, c, *w))
 
 
+def _run_recurrence(name, reverse):
+    """(x, h, c, w_ih, w_hh, b_ih, b_hh) -> the sequence's outputs, for LSTM or GRU."""
+    def run(x, h, c, *w):
+        if name == "lstm":
+            out, (h_n, c_n) = lstm_sequence(x, (h, c), *w, reverse)
+            return out, h_n, c_n
+        return gru_sequence(x, h, *w, reverse)
+
+    return run
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru"])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_lstm_sequence_gradgradcheck(reverse, rng):
-    """The LSTM recurrence is a primitive: its create_graph rule must differentiate again."""
+def test_recurrence_gradgradcheck(name, reverse, rng):
+    """The LSTM and GRU recurrences are primitives: their create_graph rules must
+    differentiate again."""
+    gates = 4 if name == "lstm" else 3
     x = chainrule.tensor(rng.standard_normal((3, 1, 2)), requires_grad=True)
     h, c = (chainrule.tensor(rng.standard_normal((1, 2)), requires_grad=True) for _ in range(2))
-    w = [chainrule.tensor(rng.standard_normal(s), requires_grad=True) for s in ((8, 2), (8, 2))]
-
-    def run(x, h, c, w_ih, w_hh):
-        out, (h_n, c_n) = lstm_sequence(x, (h, c), w_ih, w_hh, None, None, reverse)
-        return out, h_n, c_n
-
-    assert gradgradcheck(run, (x, h, c, *w))
+    w = [chainrule.tensor(rng.standard_normal(s), requires_grad=True)
+         for s in ((2 * gates, 2), (2 * gates, 2), (2 * gates,))]
+    run = _run_recurrence(name, reverse)
+    assert gradgradcheck(lambda x, h, c, w_ih, w_hh, b_hh: run(x, h, c, w_ih, w_hh, None, b_hh),
+                         (x, h, c, *w))
 
 
+@pytest.mark.parametrize("name", ["lstm", "gru"])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_lstm_sequence_fast_and_differentiable_backward_agree(reverse, rng):
+def test_recurrence_fast_and_differentiable_backward_agree(name, reverse, rng):
     """The NumPy rule (plain backward) and the chainrule-ops rule (create_graph) are one rule,
     and both stay float32."""
+    g = 24 if name == "lstm" else 18
     arrays = [rng.standard_normal(s).astype(np.float32) for s in
-              ((4, 3, 5), (3, 6), (3, 6), (24, 5), (24, 6), (24,), (24,))]
+              ((4, 3, 5), (3, 6), (3, 6), (g, 5), (g, 6), (g,), (g,))]
     grads = []
     for create_graph in (False, True):
-        x, h, c, *w = (chainrule.tensor(a, requires_grad=True) for a in arrays)
-        out, (h_n, c_n) = lstm_sequence(x, (h, c), *w, reverse)
-        loss = (out * out).sum() + (h_n * 2).sum() + (c_n * c_n * 3).sum()
-        found = chainrule.autograd.grad(loss, (x, h, c, *w), create_graph=create_graph)
-        assert all(g.dtype == chainrule.float32 for g in found)
-        grads.append([g.detach().numpy() for g in found])
+        tensors = [chainrule.tensor(a, requires_grad=True) for a in arrays]
+        outputs = _run_recurrence(name, reverse)(*tensors)
+        loss = sum(((o * o).sum() * (k + 1) for k, o in enumerate(outputs)), chainrule.zeros(()))
+        wrt = tensors if name == "lstm" else tensors[:2] + tensors[3:]  # the GRU has no c
+        found = chainrule.autograd.grad(loss, wrt, create_graph=create_graph)
+        assert all(grad.dtype == chainrule.float32 for grad in found)
+        grads.append([grad.detach().numpy() for grad in found])
     for fast, composed in zip(*grads):
         np.testing.assert_allclose(fast, composed, rtol=1e-5, atol=1e-5)
 

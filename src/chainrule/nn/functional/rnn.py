@@ -4,8 +4,8 @@ Each cell is composed from chainrule ops, so its gradients (and their gradients)
 their own. The ``*_sequence`` functions run one layer in one direction over a whole sequence, the
 way ``nn.RNN``/``nn.LSTM``/``nn.GRU`` use them: the input projection for *all* time steps is one
 matrix product before the loop, each step adds one product with the hidden state, and the gates
-are cut out of it as views. The LSTM's loop over time is one primitive, ``LSTMRecurrence``
-(see its docstring for the figures).
+are cut out of it as views. The LSTM's and the GRU's loops over time are one primitive each,
+``LSTMRecurrence`` and ``GRURecurrence`` (see their docstrings for the figures).
 """
 
 from __future__ import annotations
@@ -131,10 +131,9 @@ def lstm_cell(input: Tensor, hx: tuple[Tensor, Tensor], w_ih: Tensor, w_hh: Tens
 def _gru_gates(x_proj: Tensor, h_proj: Tensor, h: Tensor) -> Tensor:
     """h' from the projections of x (with b_ih) and h (with b_hh), each (batch, 3*hidden)."""
     size = h.shape[-1]
-    x_r, x_z, x_n = split(x_proj, size, -1)
-    h_r, h_z, h_n = split(h_proj, size, -1)
-    r = sigmoid(x_r + h_r)
-    z = sigmoid(x_z + h_z)
+    x_rz, x_n = split(x_proj, [2 * size, size], -1)
+    h_rz, h_n = split(h_proj, [2 * size, size], -1)
+    r, z = split(sigmoid(x_rz + h_rz), size, -1)  # r and z in one sigmoid
     n = tanh(x_n + r * h_n)
     return n + z * (h - n)  # (1 - z) n + z h
 
@@ -204,13 +203,7 @@ def gru_sequence(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Te
                  b_hh: Tensor | None, reverse: bool = False) -> tuple[Tensor, Tensor]:
     """A GRU layer over input (seq, batch, input_size); returns (outputs, h_n)."""
     x_proj = _affine(input, w_ih, b_ih)  # b_hn must stay inside r * (W_hn h + b_hn)
-    w_t = w_hh.mT
-    h, hs = hx, []
-    for x_t in _steps(x_proj, reverse):
-        h_proj = matmul(h, w_t)
-        h = _gru_gates(x_t, h_proj if b_hh is None else h_proj + b_hh, h)
-        hs.append(h)
-    return _outputs(hs, reverse), h
+    return GRURecurrence.apply(x_proj, hx, w_hh, b_hh, reverse)
 
 
 def _sequence_fn(mode: str) -> Callable:
@@ -380,3 +373,111 @@ def _gates_backward(gates: Tensor, c: Tensor, dh: Tensor, dc: Tensor) -> tuple[T
     grad_gates = cat([dc_total * g * i * (1 - i), dc_total * c * f * (1 - f),
                       dc_total * i * (1 - g * g), dh * tanh_c * o * (1 - o)], -1)
     return grad_gates, dc_total * f
+
+
+# -- the GRU recurrence as one primitive ----------------------------------------------------------
+class GRURecurrence(Function):
+    """The GRU loop over time: from x_proj (seq, batch, 3*hidden), the input projections with
+    b_ih, and h_0, each step computes h_proj = h @ w_hh.T + b_hh and the cell (:func:`gru_cell`);
+    outputs (h for every step, h_n). ``reverse`` runs from the end; b_hh may be None.
+
+    A primitive for speed, as :class:`LSTMRecurrence`: composed, a GRU layer (input 64, hidden
+    128, batch 32, 50 steps, forward + backward, one BLAS thread, CPU time) took 34 ms against
+    torch's 15.5 ms, nearly all of it per-node overhead; as one node it takes 18.5 ms. The plain
+    backward is NumPy; under ``create_graph`` the rule runs in chainrule ops
+    (:func:`_gru_recurrence_backward`), so it can be differentiated again.
+    """
+
+    @staticmethod
+    def forward(ctx, x_proj, h_0, w_hh, b_hh, reverse):
+        xp, w_t = x_proj.data, np.ascontiguousarray(w_hh.data.T)
+        steps, batch, size = xp.shape[0], xp.shape[1], xp.shape[2] // 3
+        act, h_proj = np.empty_like(xp), np.empty_like(xp)  # act: r, z, n per step
+        h_prev, hs = (np.empty((steps, batch, size), xp.dtype) for _ in range(2))
+        h = h_0.data
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            h_prev[t] = h
+            gh = np.matmul(h, w_t, out=h_proj[t])
+            if b_hh is not None:
+                gh += b_hh.data
+            rz, n = act[t, :, :2 * size], act[t, :, 2 * size:]
+            np.add(xp[t, :, :2 * size], gh[:, :2 * size], out=rz)
+            rz *= 0.5  # σ(x) = (1 + tanh(x / 2)) / 2
+            np.tanh(rz, out=rz)
+            rz *= 0.5
+            rz += 0.5
+            np.multiply(rz[:, :size], gh[:, 2 * size:], out=n)
+            n += xp[t, :, 2 * size:]
+            np.tanh(n, out=n)
+            h = np.subtract(h, n, out=hs[t])
+            h *= rz[:, size:]
+            h += n  # h' = n + z (h - n)
+        ctx.save_for_backward(x_proj, h_0, w_hh, b_hh)
+        ctx.arrays, ctx.reverse = (act, h_proj, h_prev), reverse
+        return hs, h.copy()
+
+    @staticmethod
+    def backward(ctx, grad_out, grad_h_n):
+        x_proj, h_0, w_hh, b_hh = ctx.saved_tensors
+        if is_grad_enabled():
+            grads = _gru_recurrence_backward(x_proj, h_0, w_hh, b_hh, ctx.reverse, grad_out,
+                                             grad_h_n)
+            return (*grads, None)
+        act, h_proj, h_prev = ctx.arrays
+        size, w, g_out = h_prev.shape[-1], w_hh.data, grad_out.data
+        grad_h_proj, grad_n_pre = np.empty_like(act), np.empty_like(h_prev)
+        dh = grad_h_n.data
+        for t in (range(act.shape[0]) if ctx.reverse else range(act.shape[0] - 1, -1, -1)):
+            dh = _gru_step_backward_numpy(act[t], h_proj[t, :, 2 * size:], h_prev[t],
+                                          dh + g_out[t], grad_h_proj[t], grad_n_pre[t], w)
+        grad_x = np.concatenate([grad_h_proj[..., :2 * size], grad_n_pre], -1)
+        need = ctx.needs_input_grad
+        grad_w = _wrap(grad_h_proj.reshape(-1, 3 * size).T @ h_prev.reshape(-1, size)) \
+            if need[2] else None
+        grad_b = _wrap(grad_h_proj.sum((0, 1))) if need[3] else None
+        return _wrap(grad_x), _wrap(dh), grad_w, grad_b, None
+
+
+def _gru_step_backward_numpy(act: np.ndarray, h_n: np.ndarray, h: np.ndarray, dh: np.ndarray,
+                             grad_h_proj: np.ndarray, grad_n_pre: np.ndarray,
+                             w: np.ndarray) -> np.ndarray:
+    """One step back from d h' (dh): fills d h_proj and d(n's pre-activation), returns d h."""
+    size = h.shape[-1]
+    r, z, n = act[:, :size], act[:, size:2 * size], act[:, 2 * size:]
+    dn = dh * (1 - z)
+    np.multiply(dn, 1 - n * n, out=grad_n_pre)  # d tanh = 1 - tanh²
+    np.multiply(grad_n_pre * h_n, r * (1 - r), out=grad_h_proj[:, :size])  # d σ = σ (1 - σ)
+    np.multiply(dh * (h - n), z * (1 - z), out=grad_h_proj[:, size:2 * size])
+    np.multiply(grad_n_pre, r, out=grad_h_proj[:, 2 * size:])
+    out = grad_h_proj @ w
+    out += dh * z
+    return out
+
+
+def _gru_recurrence_backward(x_proj: Tensor, h_0: Tensor, w_hh: Tensor, b_hh: Tensor | None,
+                             reverse: bool, grad_out: Tensor,
+                             grad_h_n: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    """GRURecurrence's rule in chainrule ops: recompute the states, then back through time."""
+    size, order = h_0.shape[-1], list(range(x_proj.shape[0]))[::-1 if reverse else 1]
+    x_steps, g_steps = unbind(x_proj, 0), unbind(grad_out, 0)
+    h_prev, h_proj, h = {}, {}, h_0
+    for t in order:
+        h_prev[t], h_proj[t] = h, _affine(h, w_hh, b_hh)
+        h = _gru_gates(x_steps[t], h_proj[t], h)
+    dh, grad_x, grad_h_proj = grad_h_n, {}, {}
+    for t in order[::-1]:
+        x_rz, x_n = split(x_steps[t], [2 * size, size], -1)
+        h_rz, h_n = split(h_proj[t], [2 * size, size], -1)
+        r, z = split(sigmoid(x_rz + h_rz), size, -1)
+        n = tanh(x_n + r * h_n)
+        d = dh + g_steps[t]
+        grad_n_pre = d * (1 - z) * (1 - n * n)
+        grad_r, grad_z = grad_n_pre * h_n * r * (1 - r), d * (h_prev[t] - n) * z * (1 - z)
+        grad_h_proj[t] = cat([grad_r, grad_z, grad_n_pre * r], -1)
+        grad_x[t] = cat([grad_r, grad_z, grad_n_pre], -1)
+        dh = matmul(grad_h_proj[t], w_hh) + d * z
+    steps = sorted(grad_x)
+    grad_h_proj_all = stack([grad_h_proj[t] for t in steps], 0).reshape(-1, 3 * size)
+    grad_w = matmul(grad_h_proj_all.mT, stack([h_prev[t] for t in steps], 0).reshape(-1, size))
+    grad_b = None if b_hh is None else grad_h_proj_all.sum(0)
+    return stack([grad_x[t] for t in steps], 0), dh, grad_w, grad_b
