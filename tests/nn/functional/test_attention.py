@@ -124,6 +124,24 @@ def test_sdpa_matches_torch(mask, rng):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
+def test_sdpa_grouped_query_attention_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    arrays = [rng.standard_normal(s).astype(np.float32)
+              for s in ((2, 6, 3, 4), (2, 2, 5, 4), (2, 2, 5, 3))]
+    ours = [chainrule.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = F.scaled_dot_product_attention(*ours, enable_gqa=True)
+    ref = torch.nn.functional.scaled_dot_product_attention(*theirs, enable_gqa=True)
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+    (out * out).sum().backward()
+    (ref * ref).sum().backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ShapeError, match=r"query's heads \(dim -3\) must be a multiple"):
+        F.scaled_dot_product_attention(ours[0], ours[1][:, :1].expand(2, 4, 5, 4)[:, :4],
+                                       ours[2][:, :1].expand(2, 4, 5, 3), enable_gqa=True)
+
+
 def test_sdpa_dropout_follows_the_seed_and_p_one_gives_zeros(rng):
     q, k, v = (chainrule.tensor(a) for a in _qkv(rng))
     chainrule.manual_seed(0)

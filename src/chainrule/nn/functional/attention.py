@@ -74,7 +74,8 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, drop
 
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                                  attn_mask: Tensor | None = None, dropout_p: float = 0.0,
-                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+                                 is_causal: bool = False, *, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
     """softmax(query keyᵀ · scale + mask) value, with scale = 1/√E by default.
 
     Args:
@@ -83,6 +84,9 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         dropout_p: dropout on the attention weights (always applied when > 0, as PyTorch).
         is_causal: let position i attend to keys 0..i only; excludes ``attn_mask``.
         scale: the factor on the scores, 1/√E if None.
+        enable_gqa: grouped-query attention: key and value may have fewer heads (dim -3) than
+            query, a divisor of them; each key/value head serves that many consecutive query
+            heads.
 
     Returns:
         (..., L, Ev).
@@ -98,6 +102,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     """
     op = "scaled_dot_product_attention"
     _check_qkv(op, query, key, value)
+    if enable_gqa:
+        key, value = _repeat_heads(op, query, key), _repeat_heads(op, query, value)
     if is_causal and attn_mask is not None:
         raise RuntimeError(f"{op}: an explicit attn_mask should not be set when is_causal=True")
     if is_causal:
@@ -112,6 +118,18 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
                              f"{query.shape[:-1] + key.shape[-2:-1]}") from None
     scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     return _attend(query, key, value, mask, dropout_p, scale)[0]
+
+
+def _repeat_heads(op: str, query: Tensor, kv: Tensor) -> Tensor:
+    """kv (..., H_kv, S, E) with each head repeated to query's H_q heads, in groups."""
+    if query.ndim < 3 or kv.ndim < 3 or query.shape[-3] % kv.shape[-3]:
+        raise ShapeError(f"{op}: with enable_gqa, query's heads (dim -3) must be a multiple of "
+                         f"key's and value's; got query {tuple(query.shape)} and "
+                         f"{tuple(kv.shape)}")
+    heads, group = kv.shape[-3], query.shape[-3] // kv.shape[-3]
+    lead, tail = kv.shape[:-3], kv.shape[-2:]
+    grouped = kv.unsqueeze(-3).expand(*lead, heads, group, *tail)
+    return grouped.reshape(*lead, heads * group, *tail)
 
 
 # -- multi-head attention -------------------------------------------------------------------------
