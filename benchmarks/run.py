@@ -16,7 +16,7 @@ import platform
 import sys
 
 WORKLOADS = ["op_overhead", "deep_chain", "mlp_step", "cnn_step", "lstm_step",
-             "checkpoint_memory", "maml_step"]
+             "checkpoint_memory", "maml_step", "vmap_grad"]
 
 
 def _environment() -> dict:

@@ -280,15 +280,9 @@ def _is_array_index(item) -> bool:
 
 
 def _broadcast_rank(items) -> int:
-    rank = 0
-    for it in items:
-        if isinstance(it, (Tensor, np.ndarray)):
-            kind = it.dtype.kind if isinstance(it, np.ndarray) else it.is_floating_point()
-            rank = max(rank, 1 if kind == "b" or getattr(it, "dtype", None) == "bool"
-                       else it.ndim)
-        elif isinstance(it, list):
-            rank = max(rank, np.ndim(it))
-    return rank
+    """The dims NumPy puts first for separated array indices (a bool mask gives one)."""
+    return max((1 if str(getattr(it, "dtype", "")).endswith("bool") else np.ndim(it)
+                if isinstance(it, list) else it.ndim) for it in items if _is_array_index(it))
 
 
 def getitem(x, index):
@@ -442,14 +436,20 @@ def index_select(x, dim: int, index):
 
 
 def take_along_dim(x, indices, dim=None):
-    if dim is None or max(level_of(x), level_of(indices)) == 0:
-        if dim is None and max(level_of(x), level_of(indices)):
-            return per_example(x, "take_along_dim", (indices,), {"dim": None})
-        return Tensor.take_along_dim(x, indices, dim)
     level = max(level_of(x), level_of(indices))
-    out = take_along_dim(as_batched(x, level), as_batched(indices, level),
-                          physical_dim(x, dim, "take_along_dim"))
-    return make(out, level)
+    if level == 0:
+        return Tensor.take_along_dim(x, indices, dim)
+    if dim is None:  # along the flattened example
+        return per_example(x, "take_along_dim", (indices,), {"dim": None})
+    dim = physical_dim(x, dim, "take_along_dim")
+    return make(take_along_dim(as_batched(x, level), as_batched(indices, level), dim), level)
+
+
+def physical(x) -> Tensor:
+    """The plain Tensor under every level of batching."""
+    while isinstance(x, Batched):
+        x = x._value
+    return x
 
 
 class Batched(Tensor):

@@ -483,8 +483,7 @@ def _leaf_dims(dims, tree, what: str, of: str) -> list:
         raise ValueError(f"vmap: {what} must be an int, None, or a (nested) tuple, list or dict "
                          f"of them, got {dims!r}")
     raise ValueError(f"vmap: {what}={dims!r} is not compatible with the structure of the {of} "
-                     f"({type(tree).__name__} {tree if not isinstance(tree, Tensor) else ''!r:.60}"
-                     f"); give one entry per {of[:-1]}, or an int or None for a whole subtree")
+                     f"(a {type(tree).__name__}); give one entry per {of[:-1]}, or an int or None")
 
 
 def _batch_size(leaves: list, dims: list, in_dims) -> int:
@@ -595,3 +594,7 @@ def _batched_grad(outputs, inputs, grad_outputs=None, **kwargs) -> tuple:
 
 def _as_list(x) -> list:
     return [] if x is None else [x] if isinstance(x, Tensor) else list(x)
+
+
+def _stack(tensors, dim: int = 0) -> Tensor:
+    return rules.join(list(tensors), dim, True)  # chainrule.stack, for tensors vmap may batch
