@@ -257,3 +257,73 @@ def test_encoder_copies_a_layer_with_a_module_activation(rng):
     assert encoder.layers[0].activation is not encoder.layers[1].activation
     x = chainrule.tensor(rng.standard_normal((3, 1, 4)).astype(np.float32))
     assert encoder(x).shape == (3, 1, 4)
+
+
+# -- decoder and the full Transformer -----------------------------------------------------------
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_decoder_layer_matches_torch_in_eval(norm_first, batch_first, rng):
+    torch = pytest.importorskip("torch")
+    options = {"dim_feedforward": 6, "batch_first": batch_first, "norm_first": norm_first,
+               "activation": "gelu"}
+    ours = nn.TransformerDecoderLayer(4, 2, **options).eval()
+    theirs = torch.nn.TransformerDecoderLayer(4, 2, **options).eval()
+    _copy_into_torch(ours, theirs)
+    shapes = ((2, 3, 4), (2, 5, 4)) if batch_first else ((3, 2, 4), (5, 2, 4))
+    inputs, torch_inputs = _tensors(torch, [rng.standard_normal(s).astype(np.float32)
+                                            for s in shapes])
+    causal = np.triu(np.full((3, 3), -np.inf, np.float32), 1)
+    padding = np.array([[False, True, False, False, False], [False] * 4 + [True]])
+    out = ours(*inputs, tgt_mask=chainrule.tensor(causal),
+               memory_key_padding_mask=chainrule.tensor(padding), tgt_is_causal=True)
+    ref = theirs(*torch_inputs, tgt_mask=torch.tensor(causal),
+                 memory_key_padding_mask=torch.tensor(padding), tgt_is_causal=True)
+    _assert_close(out, ref)
+    (out * out * chainrule.arange(4)).sum().backward()
+    (ref * ref * torch.arange(4)).sum().backward()
+    _check_grads(ours, theirs, inputs, torch_inputs)
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor is True")  # torch's own advice
+def test_transformer_matches_torch_in_eval(rng):
+    torch = pytest.importorskip("torch")
+    options = {"num_encoder_layers": 2, "num_decoder_layers": 1, "dim_feedforward": 6}
+    ours = nn.Transformer(4, 2, **options).eval()
+    theirs = torch.nn.Transformer(4, 2, **options).eval()
+    _copy_into_torch(ours, theirs)
+    inputs, torch_inputs = _tensors(torch, [rng.standard_normal(s).astype(np.float32)
+                                            for s in ((5, 2, 4), (3, 2, 4))])
+    mask = nn.Transformer.generate_square_subsequent_mask(3)
+    torch_mask = torch.nn.Transformer.generate_square_subsequent_mask(3)
+    np.testing.assert_array_equal(mask.numpy(), torch_mask.numpy())
+    padding = np.array([[False] * 5, [False] * 3 + [True] * 2])
+    out = ours(*inputs, tgt_mask=mask, src_key_padding_mask=chainrule.tensor(padding),
+               memory_key_padding_mask=chainrule.tensor(padding))
+    ref = theirs(*torch_inputs, tgt_mask=torch_mask, src_key_padding_mask=torch.tensor(padding),
+                 memory_key_padding_mask=torch.tensor(padding))
+    _assert_close(out, ref)
+    (out * out * chainrule.arange(4)).sum().backward()
+    (ref * ref * torch.arange(4)).sum().backward()
+    _check_grads(ours, theirs, inputs, torch_inputs)
+
+
+def test_transformer_init_is_xavier_for_matrices():
+    model = nn.Transformer(8, 2, 1, 1, dim_feedforward=16)
+    w = model.encoder.layers[0].linear1.weight.detach().numpy()  # (16, 8)
+    bound = math.sqrt(6 / (16 + 8))
+    assert np.abs(w).max() <= bound and np.abs(w).max() > bound / 2
+    np.testing.assert_array_equal(model.decoder.norm.weight.detach().numpy(), 1)
+    names = [n for n, _ in model.named_parameters()]
+    assert "decoder.layers.0.multihead_attn.in_proj_weight" in names
+    assert "encoder.norm.bias" in names and len(model.decoder.layers) == 1
+
+
+def test_transformer_errors():
+    model = nn.Transformer(4, 2, 1, 1, dim_feedforward=6)
+    with pytest.raises(ShapeError, match=r"the batch number of src and tgt must be equal, got "
+                                         r"src \(5, 2, 4\) and tgt \(3, 1, 4\)"):
+        model(chainrule.zeros(5, 2, 4), chainrule.zeros(3, 1, 4))
+    with pytest.raises(ShapeError, match=r"must be equal to d_model \(4\)"):
+        model(chainrule.zeros(5, 2, 4), chainrule.zeros(3, 2, 6))
+    with pytest.raises(ValueError, match="TransformerDecoder: num_layers must be a non-negative"):
+        nn.TransformerDecoder(nn.TransformerDecoderLayer(4, 2), -1)
