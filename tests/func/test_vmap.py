@@ -244,6 +244,12 @@ def test_nested_vmap_with_an_outer_example_captured_by_the_inner_function(rng):
     np.testing.assert_allclose(_np(out), 2 * x @ y.T)
 
 
+def test_nested_vmap_returning_only_the_outer_example_expands_it(rng):
+    x, y = rng.standard_normal((2, 4)), rng.standard_normal((3, 4))
+    out = vmap(lambda a: vmap(lambda b: a * 2)(_t(y)))(_t(x))
+    np.testing.assert_allclose(_np(out), np.broadcast_to(2 * x[:, None], (2, 3, 4)))
+
+
 def test_nested_vmap_in_dims_and_matmul(rng):
     x, w = rng.standard_normal((5, 2, 3)), rng.standard_normal((2, 3, 4))
     out = vmap(vmap(lambda a, b: a @ b, in_dims=(0, None)), in_dims=(1, 0))(_t(x), _t(w))
@@ -431,6 +437,8 @@ def test_module_level_functions_explain_that_they_cannot_be_batched():
         vmap(chainrule.exp)(_t(np.ones((2, 3))))
     with pytest.raises(RuntimeError, match="vmap: cat needs the array of a batched tensor"):
         vmap(lambda a: chainrule.cat([a, a]))(_t(np.ones((2, 3))))
+    with pytest.raises(RuntimeError, match="vmap: relu needs the array of a batched tensor"):
+        vmap(chainrule.nn.functional.relu)(_t(np.ones((2, 3))))
 
 
 def test_shape_errors_use_the_example_shape():

@@ -33,7 +33,7 @@ from .transforms import _flatten, _unflatten
 
 __all__ = ["vmap"]
 
-_OPS = ("chainrule.ops", "chainrule.nn.functional")
+_OPS = ("chainrule.ops", "chainrule.nn.functional", "chainrule.autograd.function")
 
 
 def _data_error(self):
