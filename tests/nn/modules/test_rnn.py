@@ -252,3 +252,21 @@ def test_constructor_rejects_bad_configuration():
         nn.LSTM(3, 0)
     with pytest.raises(ValueError, match=r"GRU: dropout should be a number in \[0, 1\]"):
         nn.GRU(3, 4, num_layers=2, dropout=1.5)
+
+
+def test_lstm_learns_the_running_sum_of_a_sequence(rng):
+    """End to end: LSTM + Linear trained with Adam fits a small sequence task."""
+    chainrule.manual_seed(0)
+    lstm, head = nn.LSTM(1, 8, batch_first=True), nn.Linear(8, 1)
+    params = list(lstm.parameters()) + list(head.parameters())
+    optimizer = chainrule.optim.Adam(params, lr=0.03)
+    x = rng.uniform(-1, 1, (32, 5, 1)).astype(np.float32)
+    inputs, targets = chainrule.tensor(x), chainrule.tensor(np.cumsum(x, axis=1))
+    losses = []
+    for _ in range(80):
+        optimizer.zero_grad()
+        loss = ((head(lstm(inputs)[0]) - targets) ** 2).mean()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0] / 10

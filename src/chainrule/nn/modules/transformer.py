@@ -328,12 +328,15 @@ class Transformer(Module):
         kw = {"device": device, "dtype": dtype}
         layer_args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
                       batch_first, norm_first, bias)
-        self.encoder = custom_encoder or TransformerEncoder(
-            TransformerEncoderLayer(*layer_args, **kw), num_encoder_layers,
-            LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
-        self.decoder = custom_decoder or TransformerDecoder(
-            TransformerDecoderLayer(*layer_args, **kw), num_decoder_layers,
-            LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
+        if custom_encoder is None:
+            custom_encoder = TransformerEncoder(
+                TransformerEncoderLayer(*layer_args, **kw), num_encoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
+        if custom_decoder is None:
+            custom_decoder = TransformerDecoder(
+                TransformerDecoderLayer(*layer_args, **kw), num_decoder_layers,
+                LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw))
+        self.encoder, self.decoder = custom_encoder, custom_decoder
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
         for p in self.parameters():
             if p.ndim > 1:
