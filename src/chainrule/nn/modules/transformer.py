@@ -139,9 +139,14 @@ class TransformerEncoderLayer(Module):
     x = x + sa(norm1(x)); x = x + ff(norm2(x)), where ff(x) = linear2(dropout(act(linear1(x)))).
 
     Args:
+        d_model: the features of the input and output; nhead: attention heads.
+        dim_feedforward: the hidden width of the feed-forward block.
+        dropout: after attention, inside and after the feed-forward block, and on the
+            attention weights (in training).
         activation: "relu", "gelu" or a callable (a Module is registered as a child).
-        The others as PyTorch's: d_model, nhead, dim_feedforward, dropout, layer_norm_eps,
-        batch_first, norm_first, bias.
+        layer_norm_eps, bias: of the LayerNorms (bias also of the Linear layers).
+        batch_first: (N, L, E) instead of (L, N, E).
+        norm_first: normalise before each block (pre-norm) instead of after the residual.
 
     Example:
         >>> import chainrule
