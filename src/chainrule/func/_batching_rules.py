@@ -97,7 +97,7 @@ def _wrap_result(out, level: int):
     if isinstance(out, Tensor):
         return make(out, level)
     items = [make(o, level) for o in out]
-    return type(out)(*items) if hasattr(out, "_fields") else type(out)(items)
+    return type(out)(*items) if hasattr(out, "_fields") else tuple(items)
 
 
 def _logical_ndim(x) -> int:
@@ -122,7 +122,7 @@ def elementwise(name: str):
             phys.append(pad(p, rank) if batched else p)
             any_batched = any_batched or batched
         n = 1 + len(args)
-        out = rule(phys[0], *phys[1:n], **dict(zip(kwargs, phys[n:])))
+        out = rule(phys[0], *phys[1:n], **dict(zip(kwargs, phys[n:], strict=True)))
         return _wrap_result(out, level) if any_batched else out
 
     rule.__name__ = rule.__qualname__ = name
@@ -160,7 +160,7 @@ def inplace(name: str):
                     f"not batched but an operand is; an in-place op cannot write a batch into "
                     f"one tensor: use the out-of-place {name.strip('_')} instead")
             phys.append(pad(p, rank) if b else p)
-        rule(target, *phys[:len(args)], **dict(zip(kwargs, phys[len(args):])))
+        rule(target, *phys[:len(args)], **dict(zip(kwargs, phys[len(args):], strict=True)))
         return self
 
     rule.__name__ = rule.__qualname__ = name
@@ -366,7 +366,8 @@ def per_example(self, name: str, args: tuple, kwargs: dict):
         results.append(getattr(example, name)(*a, **k))
     if isinstance(results[0], Tensor):
         return make(join(results, 0, True), level)
-    return type(results[0])(make(join(list(col), 0, True), level) for col in zip(*results))
+    cols = [join(list(col), 0, True) for col in zip(*results, strict=True)]
+    return _wrap_result(type(results[0])(*cols) if hasattr(results[0], "_fields") else cols, level)
 
 
 def join(tensors: list, dim: int, new_dim: bool) -> Tensor:

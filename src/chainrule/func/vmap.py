@@ -455,7 +455,7 @@ def _run(func: Callable, inputs: tuple, spec, kwargs: dict, out_dims, randomness
     rules.active[level] = (length, randomness)
     try:
         batched = []
-        for x, d in zip(leaves, dims):
+        for x, d in zip(leaves, dims, strict=True):
             if d is None:
                 is_tensor = isinstance(x, Tensor)
                 batched.append(rules.make(x.unsqueeze(0).expand(length, *x.shape), level, x)
@@ -476,7 +476,7 @@ def _leaf_dims(dims, tree, what: str, of: str) -> list:
         return [dims] * len(_flatten(tree)[0])
     if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) \
             and len(dims) == len(tree):
-        return [d for sub, t in zip(dims, tree) for d in _leaf_dims(sub, t, what, of)]
+        return [d for sub, t in zip(dims, tree, strict=True) for d in _leaf_dims(sub, t, what, of)]
     if isinstance(dims, dict) and isinstance(tree, dict) and set(dims) == set(tree):
         return [d for key in tree for d in _leaf_dims(dims[key], tree[key], what, of)]
     if not isinstance(dims, (tuple, list, dict)):
@@ -488,7 +488,7 @@ def _leaf_dims(dims, tree, what: str, of: str) -> list:
 
 def _batch_size(leaves: list, dims: list, in_dims) -> int:
     sizes = []
-    for x, d in zip(leaves, dims):
+    for x, d in zip(leaves, dims, strict=True):
         if d is None:
             continue
         if not isinstance(x, Tensor):
@@ -512,7 +512,7 @@ def _unbatch(out, out_dims, level: int, size: int, func) -> object:
     leaves, spec = _flatten(out)
     dims = _leaf_dims(out_dims, out, "out_dims", "outputs")
     result = []
-    for i, (x, d) in enumerate(zip(leaves, dims)):
+    for i, (x, d) in enumerate(zip(leaves, dims, strict=True)):
         if not isinstance(x, Tensor):
             name = getattr(func, "__name__", "func")
             raise ValueError(f"vmap: {name} must only return Tensors, got a "
@@ -562,7 +562,7 @@ def _batched_grad(outputs, inputs, grad_outputs=None, **kwargs) -> tuple:
     if level == 0:
         return _autograd_grad(outs, ins, cots, **kwargs)
     phys_outs, phys_cots, any_batched = [], [], False
-    for o, c in zip(outs, cots):
+    for o, c in zip(outs, cots, strict=True):
         op, ob = rules.unpack(o, level)
         if c is None:
             if o.numel() != 1:
@@ -589,7 +589,7 @@ def _batched_grad(outputs, inputs, grad_outputs=None, **kwargs) -> tuple:
         batched_ins.append(xb)
     grads = _batched_grad(phys_outs, phys_ins, phys_cots, **kwargs)
     return tuple(rules.make(g, level) if g is not None and b else g
-                 for g, b in zip(grads, batched_ins))
+                 for g, b in zip(grads, batched_ins, strict=True))
 
 
 def _as_list(x) -> list:
