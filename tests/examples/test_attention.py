@@ -10,7 +10,7 @@ import chainrule
 from chainrule import nn
 from chainrule.examples import attention as att
 
-TINY = ["--steps", "2", "--eval-size", "4", "--no-progress"]
+TINY = ["--steps", "2", "--eval-size", "4", "--no-progress", "--figure", ""]
 
 
 def _softmax(z):

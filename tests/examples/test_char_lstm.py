@@ -12,7 +12,8 @@ import pytest
 import chainrule
 from chainrule.examples import char_lstm as cl
 
-TINY = ["--steps", "2", "--length", "5", "--no-progress", "--batch-size", "4", "--seq-len", "8"]
+TINY = ["--steps", "2", "--length", "5", "--no-progress", "--batch-size", "4", "--seq-len", "8",
+        "--figure", ""]
 
 
 @pytest.fixture(scope="module")
