@@ -48,6 +48,13 @@ def test_positions_are_a_parameter_or_a_buffer():
         att.Reverser(5, 4, positions="x")
 
 
+def test_model_rejects_sequences_of_another_length():
+    model = att.Reverser(5, 4, d_model=8, nhead=2, num_layers=1, dim_feedforward=8)
+    with pytest.raises(chainrule.ShapeError, match=r"tokens of shape \(2, 3\), expected "
+                       r"\(batch, 4\)"):
+        model(chainrule.tensor([[1, 2, 3], [0, 1, 2]]))
+
+
 def test_model_outputs_and_gradients_match_torch(rng):
     torch = pytest.importorskip("torch")
     chainrule.manual_seed(0)

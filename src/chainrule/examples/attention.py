@@ -30,6 +30,7 @@ import numpy as np
 
 import chainrule
 from chainrule import nn
+from chainrule.errors import ShapeError
 from chainrule.examples._plot import save_loss_curve
 from chainrule.examples._progress import progress_bar
 from chainrule.nn import functional as F
@@ -77,6 +78,11 @@ class Reverser(nn.Module):
         self.head = nn.Linear(d_model, vocab_size)
 
     def embed(self, tokens: chainrule.Tensor) -> chainrule.Tensor:
+        """Token embeddings plus position codes, (batch, length) -> (batch, length, d_model)."""
+        if tokens.ndim != 2 or tokens.shape[1] != self.positions.shape[0]:
+            raise ShapeError(f"attention: tokens of shape {tuple(tokens.shape)}, expected "
+                             f"(batch, {self.positions.shape[0]}): the model was built for "
+                             f"sequences of {self.positions.shape[0]} tokens")
         return self.embedding(tokens) + self.positions
 
     def forward(self, tokens: chainrule.Tensor) -> chainrule.Tensor:
