@@ -1,6 +1,6 @@
 """Fit a line two ways: gradient descent written out by hand, then nn.Linear with optim.SGD.
 
-    python -m chainrule.examples.regression [--steps 500] [--lr 0.1] [--points 100]
+    python -m chainrule.examples.regression [--steps 200] [--lr 0.1] [--points 100]
         [--noise 0.1] [--seed 0] [--figure regression.png] [--quick] [--no-progress]
 
 The data are ``y = 3 x + 2 + noise`` with x uniform in [-1, 1] and Gaussian noise. The first fit
@@ -93,7 +93,7 @@ def _tick(bar, losses: list[float]) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m chainrule.examples.regression",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=500, help="gradient steps of each fit")
+    parser.add_argument("--steps", type=int, default=200, help="gradient steps of each fit")
     parser.add_argument("--lr", type=float, default=0.1, help="learning rate")
     parser.add_argument("--points", type=int, default=100, help="number of (x, y) pairs")
     parser.add_argument("--noise", type=float, default=0.1, help="standard deviation of noise")
