@@ -334,11 +334,13 @@ def test_in_place_ops_on_batched_tensors(rng):
         b.mul_(2).add_(_t(y))
         b[0] = a.sum()
         b += 1
+        b[b > 2] = 2.0  # a mask per example
         return b
 
     out = vmap(f)(_t(x))
     expected = 2 * x + y + 1
     expected[:, 0] = x.sum(1) + 1
+    expected[expected > 2] = 2.0
     np.testing.assert_allclose(_np(out), expected)
 
 

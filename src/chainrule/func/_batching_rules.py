@@ -28,8 +28,7 @@ from ..ops.shape import cat as _cat_plain
 from ..ops.shape import stack as _stack_plain
 from ..tensor import Tensor
 
-# level -> (batch size, randomness) for every vmap running now (levels only ever increase, so
-# an inner vmap's level is above its outer ones').
+# level -> (batch size, randomness) of each running vmap; an inner vmap's level is the higher
 active: dict[int, tuple[int, str]] = {}
 levels = itertools.count(1)
 _warned: set[str] = set()
@@ -67,22 +66,17 @@ def unpack(x, level: int):
     return x, False
 
 
-def batch_size(level: int) -> int:
+def batch_size(level: int, x=None) -> int:
+    """The batch size of ``level`` (read from x's value when x is batched there)."""
+    if isinstance(x, Batched) and x._level == level:
+        return x._value.shape[0]
     return active[level][0] if level in active else 0
 
 
 def as_batched(x, level: int) -> Tensor:
     """The physical value of x at ``level`` with the batch dim, expanded if x is unbatched."""
     p, batched = unpack(x, level)
-    if batched:
-        return p
-    return p.unsqueeze(0).expand(_size_of(x, level), *p.shape)
-
-
-def _size_of(x, level: int) -> int:
-    if isinstance(x, Batched) and x._level == level:
-        return x._value.shape[0]
-    return batch_size(level)
+    return p if batched else p.unsqueeze(0).expand(batch_size(level, x), *p.shape)
 
 
 def pad(value: Tensor, rank: int) -> Tensor:
@@ -165,6 +159,9 @@ def inplace(name: str):
 
     rule.__name__ = rule.__qualname__ = name
     return rule
+
+
+_masked_fill_ = inplace("masked_fill_")
 
 
 def random_inplace(name: str):
@@ -313,6 +310,9 @@ def setitem(x, index, value) -> None:
         return Tensor.__setitem__(x, index, value)
     p, batched = unpack(x, level)
     vp, vb = unpack(value, level)
+    if type(index) is not tuple and unpack(index, level)[1] and not vb \
+            and str(index.dtype).endswith("bool"):  # x[mask] = v, a mask per example
+        return _masked_fill_(x, index, value)
     if any(unpack(it, level)[1] for it in items) or (vb and not batched):
         raise ShapeError(f"vmap: x[index] = value: x (shape {tuple(x.shape)}) is not batched "
                          f"or the index is, so the batch cannot be written in place; build the "
@@ -359,7 +359,7 @@ def per_example(self, name: str, args: tuple, kwargs: dict):
         warnings.warn(f"vmap: Tensor.{name} has no batching rule; it runs once per example "
                       f"(a Python loop), which is slow", RuntimeWarning, stacklevel=3)
     results = []
-    for i in range(batch_size(level) or _size_of(self, level)):
+    for i in range(batch_size(level, self)):
         example = _example(self, i, level)
         a = [_example(x, i, level) for x in args]
         k = {key: _example(x, i, level) for key, x in kwargs.items()}
