@@ -172,6 +172,10 @@ def _outputs(hs: list[Tensor], reverse: bool) -> Tensor:
     return stack(hs[::-1] if reverse else hs, 0)
 
 
+def _both(b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
+    return b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
+
+
 def rnn_sequence(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
                  b_hh: Tensor | None, reverse: bool = False,
                  nonlinearity: Callable[[Tensor], Tensor] = tanh) -> tuple[Tensor, Tensor]:
@@ -183,10 +187,6 @@ def rnn_sequence(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Te
         h = nonlinearity(x_t + matmul(h, w_t))
         hs.append(h)
     return _outputs(hs, reverse), h
-
-
-def _both(b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor | None:
-    return b_ih if b_hh is None else (b_hh if b_ih is None else b_ih + b_hh)
 
 
 def lstm_sequence(input: Tensor, hx: tuple[Tensor, Tensor], w_ih: Tensor, w_hh: Tensor,
