@@ -111,3 +111,23 @@ def test_gradgradcheck_takes_grad_outputs():
     x = _leaf([0.5, 1.5])
     v = chainrule.tensor([1.0, -2.0], dtype=chainrule.float64, requires_grad=True)
     assert gradgradcheck(Square.apply, (x,), grad_outputs=[v])
+
+
+def test_gradcheck_checks_forward_mode_when_asked():
+    class WrongTangent(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2
+
+        @staticmethod
+        def jvp(ctx, tangent):
+            return tangent * 3  # wrong on purpose
+
+    x = _leaf([1.0, 2.0])
+    assert gradcheck(WrongTangent.apply, (x,))
+    with pytest.raises(RuntimeError, match="forward-mode"):
+        gradcheck(WrongTangent.apply, (x,), check_forward_ad=True)

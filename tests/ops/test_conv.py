@@ -76,7 +76,7 @@ def test_convolution_gradcheck_and_gradgradcheck(case, rng):
     def fn(x, w, b):
         return C.convolution(x, w, b, stride, padding, dilation, groups)
 
-    assert gradcheck(fn, (x, w, b))
+    assert gradcheck(fn, (x, w, b), check_forward_ad=True)
     assert gradgradcheck(fn, (x, w, b))
 
 
@@ -89,7 +89,7 @@ def test_conv_transpose_gradcheck_and_gradgradcheck(case, rng):
     def fn(g, w):
         return C.conv_transpose(g, w, stride, padding, dilation, groups, xs[2:])
 
-    assert gradcheck(fn, (g, w))
+    assert gradcheck(fn, (g, w), check_forward_ad=True)
     assert gradgradcheck(fn, (g, w))
 
 
@@ -101,7 +101,7 @@ def test_conv_weight_gradcheck_and_gradgradcheck(rng):
         return C.ConvWeight.apply(x, g, ws[2:], stride, padding, dilation, groups, None)
 
     assert fn(x, g).shape == ws
-    assert gradcheck(fn, (x, g))
+    assert gradcheck(fn, (x, g), check_forward_ad=True)
     assert gradgradcheck(fn, (x, g))
 
 
@@ -188,7 +188,7 @@ def test_take_flat_and_put_flat_gradients(unique, rng):
 
     expected = np.take_along_axis(x.data.reshape(2, 2, 9), index.reshape(2, 2, 4), 2)
     np.testing.assert_allclose(fn(x).data.reshape(2, 2, 4), expected)
-    assert gradcheck(fn, (x,))
+    assert gradcheck(fn, (x,), check_forward_ad=True)
     assert gradgradcheck(fn, (x,))
 
 

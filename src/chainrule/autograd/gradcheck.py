@@ -66,12 +66,37 @@ def _analytical_jacobian(output: Tensor, inputs: tuple, wrt: list[int]) -> list[
     return jac
 
 
+def _forward_jacobian(func: Callable, inputs: tuple, wrt: list[int],
+                      outputs: list[int]) -> dict[tuple[int, int], np.ndarray]:
+    """J[out, inp] column by column from forward mode: one dual pass per input element."""
+    from . import forward_ad
+
+    jac = {}
+    for i in wrt:
+        data = inputs[i].data
+        for j in range(data.size):
+            seed = np.zeros(data.shape, dtype=data.dtype)
+            seed.reshape(-1)[j] = 1
+            with forward_ad.dual_level():
+                args = list(inputs)
+                args[i] = forward_ad.make_dual(inputs[i], _wrap(seed))
+                outs = _as_tuple(func(*args))
+                tangents = [forward_ad.unpack_dual(outs[o]).tangent for o in outputs]
+            for o, t in zip(outputs, tangents, strict=True):
+                column = jac.setdefault((o, i), np.zeros((outs[o].data.size, data.size)))
+                if t is not None:
+                    column[:, j] = np.asarray(t.data, dtype=np.float64).reshape(-1)
+    return jac
+
+
 def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True, **unused) -> bool:
+              rtol: float = 1e-3, raise_exception: bool = True, check_forward_ad: bool = False,
+              **unused) -> bool:
     """True if the gradients of ``func`` at ``inputs`` match finite differences.
 
     Every input that requires grad is perturbed, element by element, by ``±eps``; the check is
-    ``|analytical - numerical| <= atol + rtol * |numerical|``.
+    ``|analytical - numerical| <= atol + rtol * |numerical|``. With ``check_forward_ad`` the
+    Jacobian from forward mode (``autograd.forward_ad``) is checked the same way.
 
     Example:
         >>> import chainrule
@@ -93,17 +118,23 @@ def gradcheck(func: Callable, inputs, *, eps: float = 1e-6, atol: float = 1e-5,
         raise ValueError("gradcheck: func returned no output that requires grad")
     n_outputs = max(i for i, _ in diff_outputs) + 1
     numerical = _numerical_jacobians(func, inputs, wrt, eps, n_outputs)
+    forward = (_forward_jacobian(func, inputs, wrt, [o for o, _ in diff_outputs])
+               if check_forward_ad else {})
     for o, out in diff_outputs:
         analytical = _analytical_jacobian(out, inputs, wrt)
         for col, i in enumerate(wrt):
-            a, n = analytical[col], numerical[o][col]
-            if not np.allclose(a, n, rtol=rtol, atol=atol):
-                if not raise_exception:
-                    return False
-                raise GradcheckError(
-                    f"Jacobian mismatch for output {o} with respect to input {i} "
-                    f"(max abs difference {np.max(np.abs(a - n)):.3g}),\n"
-                    f"numerical:\n{n}\nanalytical:\n{a}")
+            checks = [("analytical", analytical[col])]
+            if check_forward_ad:
+                checks.append(("forward-mode", forward[o, i]))
+            for kind, a in checks:
+                n = numerical[o][col]
+                if not np.allclose(a, n, rtol=rtol, atol=atol):
+                    if not raise_exception:
+                        return False
+                    raise GradcheckError(
+                        f"Jacobian mismatch for output {o} with respect to input {i} "
+                        f"(max abs difference {np.max(np.abs(a - n)):.3g}),\n"
+                        f"numerical:\n{n}\n{kind}:\n{a}")
     return True
 
 

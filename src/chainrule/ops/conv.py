@@ -33,6 +33,7 @@ from collections import OrderedDict
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from ..autograd.forward_ad import linear_jvp, multilinear_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor
 
@@ -240,6 +241,17 @@ class Convolution(Function):
             grad_b = grad.sum((0, 2, 3))
         return grad_x, grad_w, grad_b, None, None, None, None
 
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_w, tangent_b, *_):
+        x, w = ctx.primals[:2]  # bilinear in (x, w), plus b
+        conf = ctx.conf
+        terms = [] if tangent_x is None else [Convolution.apply(tangent_x, w, None, *conf)]
+        if tangent_w is not None:
+            terms.append(Convolution.apply(x, tangent_w, None, *conf))
+        if tangent_b is not None:
+            terms.append(tangent_b.reshape(-1, 1, 1))
+        return sum(terms[1:], terms[0])
+
 
 class ConvTranspose(Function):
     """z = conv^T(g, w), the adjoint of conv in its input: <z, x> = <g, conv(x, w)>.
@@ -268,6 +280,8 @@ class ConvTranspose(Function):
             grad_w = ConvWeight.apply(grad, g, w.shape[2:], *conf, None)
         return grad_g, grad_w, None, None, None, None, None
 
+    jvp = multilinear_jvp
+
 
 class ConvWeight(Function):
     """dw = conv_w(x, g), the adjoint of conv in its weight: <dw, v> = <g, conv(x, v)>.
@@ -295,6 +309,15 @@ class ConvWeight(Function):
             if grad_g.shape != g.shape:
                 grad_g = grad_g[:, :, :g.shape[2], :g.shape[3]]
         return grad_x, grad_g, None, None, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_g, *_):
+        x, g, kernel = ctx.primals[:3]  # bilinear; x's columns do not fit its tangent
+        conf = ctx.conf
+        terms = [] if tangent_x is None else [ConvWeight.apply(tangent_x, g, kernel, *conf, None)]
+        if tangent_g is not None:
+            terms.append(ConvWeight.apply(x, tangent_g, kernel, *conf, None))
+        return sum(terms[1:], terms[0])
 
 
 def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Pair,
@@ -338,6 +361,10 @@ class TakeFlat(Function):
     def backward(ctx, grad):
         return PutFlat.apply(grad, ctx.index, ctx.size, ctx.unique), None, None, None
 
+    @staticmethod
+    def jvp(ctx, tangent, *_):
+        return TakeFlat.apply(tangent, ctx.index, ctx.unique)  # linear; values belong to x
+
 
 class PutFlat(Function):
     """out = zeros(size); out[n, c].flat[index[n, c, ...]] += g[n, c, ...] (repeats add up).
@@ -365,6 +392,8 @@ class PutFlat(Function):
     @staticmethod
     def backward(ctx, grad):
         return TakeFlat.apply(grad, ctx.index, ctx.unique), None, None, None
+
+    jvp = linear_jvp
 
 
 def take_flat(input: Tensor, index: np.ndarray, unique: bool,

@@ -102,7 +102,7 @@ def test_conv2d_gradcheck_and_gradgradcheck(xs, ws, kwargs, rng):
     def fn(x, w, b):
         return F.conv2d(x, w, b, **kwargs)
 
-    assert gradcheck(fn, args)
+    assert gradcheck(fn, args, check_forward_ad=True)
     assert gradgradcheck(fn, args)
 
 
@@ -129,7 +129,7 @@ def test_conv1d_matches_conv2d_of_height_one_and_gradchecks(xs, ws, kwargs, rng)
     ref = conv2d_ref(x[:, :, None], w[:, :, None], b, **ref_kwargs)[:, :, 0]
     np.testing.assert_allclose(out.numpy(), ref, atol=1e-12)
     args = (_t(x), _t(w), _t(b))
-    assert gradcheck(lambda x, w, b: F.conv1d(x, w, b, **kwargs), args)
+    assert gradcheck(lambda x, w, b: F.conv1d(x, w, b, **kwargs), args, check_forward_ad=True)
     assert gradgradcheck(lambda x, w, b: F.conv1d(x, w, b, **kwargs), args)
 
 
@@ -162,7 +162,7 @@ def test_conv_transpose2d_matches_a_loop_and_gradchecks(xs, ws, kwargs, rng):
     def fn(x, w, b):
         return F.conv_transpose2d(x, w, b, **kwargs)
 
-    assert gradcheck(fn, args)
+    assert gradcheck(fn, args, check_forward_ad=True)
     assert gradgradcheck(fn, args)
 
 
@@ -174,7 +174,8 @@ def test_conv_transpose1d_matches_a_loop_and_gradchecks(rng):
                                output_padding=(0, 1))[:, :, 0]
     np.testing.assert_allclose(out.numpy(), ref, atol=1e-12)
     args = (_t(x), _t(w), _t(b))
-    assert gradcheck(lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2), args)
+    assert gradcheck(lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2), args,
+                     check_forward_ad=True)
     assert gradgradcheck(lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2), args)
 
 
@@ -203,10 +204,11 @@ def test_unfold_matches_a_loop_and_fold_is_its_adjoint(rng):
 
 def test_unfold_and_fold_gradcheck_and_gradgradcheck(rng):
     x = _t(rng.standard_normal((1, 2, 4, 4)))
-    assert gradcheck(lambda x: F.unfold(x, 2, dilation=2, padding=1), (x,))
+    assert gradcheck(lambda x: F.unfold(x, 2, dilation=2, padding=1), (x,), check_forward_ad=True)
     assert gradgradcheck(lambda x: F.unfold(x, 2, dilation=2, padding=1), (x,))
     cols = _t(rng.standard_normal((1, 8, 9)))
-    assert gradcheck(lambda c: F.fold(c, (4, 4), 2, stride=1, dilation=1, padding=0), (cols,))
+    assert gradcheck(lambda c: F.fold(c, (4, 4), 2, stride=1, dilation=1, padding=0), (cols,),
+                     check_forward_ad=True)
 
 
 # -- against PyTorch ---------------------------------------------------------------------------
@@ -373,7 +375,8 @@ def test_non_contiguous_inputs_give_the_contiguous_results(rng):
     np.testing.assert_allclose(out.detach().numpy(),
                                conv2d_ref(np.ascontiguousarray(x), np.ascontiguousarray(w),
                                           stride=(2, 1), padding=1), atol=1e-12)
-    assert gradcheck(lambda x, w: F.conv2d(x, w, stride=(2, 1), padding=1), (xs, ws))
+    assert gradcheck(lambda x, w: F.conv2d(x, w, stride=(2, 1), padding=1), (xs, ws),
+                     check_forward_ad=True)
     t = F.conv_transpose2d(_t(x, False), _t(w.transpose(1, 0, 2, 3), False), stride=2)
     np.testing.assert_allclose(t.numpy(), conv_transpose2d_ref(
         np.ascontiguousarray(x), np.ascontiguousarray(w.transpose(1, 0, 2, 3)), stride=2),

@@ -106,7 +106,7 @@ def test_max_pool2d_matches_a_loop(shape, kwargs, rng):
 def test_max_pool2d_gradcheck_and_gradgradcheck(shape, kwargs, rng):
     # Distinct values far apart: finite differences must not move the argmax.
     x = _t(rng.permutation(int(np.prod(shape))).reshape(shape) * 0.1)
-    assert gradcheck(lambda x: F.max_pool2d(x, **kwargs), (x,))
+    assert gradcheck(lambda x: F.max_pool2d(x, **kwargs), (x,), check_forward_ad=True)
     assert gradgradcheck(lambda x: F.max_pool2d(x, **kwargs), (x,))
 
 
@@ -150,7 +150,7 @@ def test_avg_pool2d_matches_a_loop_and_gradchecks(shape, kwargs, rng):
     x = rng.standard_normal(shape)
     out = F.avg_pool2d(_t(x, False), **kwargs)
     np.testing.assert_allclose(out.numpy(), avg_pool2d_ref(x, **kwargs), atol=1e-12)
-    assert gradcheck(lambda x: F.avg_pool2d(x, **kwargs), (_t(x),))
+    assert gradcheck(lambda x: F.avg_pool2d(x, **kwargs), (_t(x),), check_forward_ad=True)
     assert gradgradcheck(lambda x: F.avg_pool2d(x, **kwargs), (_t(x),))
 
 
@@ -172,7 +172,7 @@ def test_adaptive_avg_pool2d_matches_a_loop_and_gradchecks(shape, size, rng):
     pair = tuple(shape[2 + i] if s is None else s for i, s in enumerate(pair))
     out = F.adaptive_avg_pool2d(_t(x, False), size)
     np.testing.assert_allclose(out.numpy(), adaptive_ref(x, pair, np.mean), atol=1e-12)
-    assert gradcheck(lambda x: F.adaptive_avg_pool2d(x, size), (_t(x),))
+    assert gradcheck(lambda x: F.adaptive_avg_pool2d(x, size), (_t(x),), check_forward_ad=True)
     assert gradgradcheck(lambda x: F.adaptive_avg_pool2d(x, size), (_t(x),))
 
 
@@ -185,7 +185,7 @@ def test_adaptive_max_pool2d_matches_a_loop_and_gradchecks(shape, size, rng):
     np.testing.assert_array_equal(np.take_along_axis(x.reshape(*shape[:2], -1),
                                                      index.numpy().reshape(*shape[:2], -1), 2),
                                   out.numpy().reshape(*shape[:2], -1))
-    assert gradcheck(lambda x: F.adaptive_max_pool2d(x, size), (_t(x),))
+    assert gradcheck(lambda x: F.adaptive_max_pool2d(x, size), (_t(x),), check_forward_ad=True)
     assert gradgradcheck(lambda x: F.adaptive_max_pool2d(x, size), (_t(x),))
 
 
@@ -327,7 +327,7 @@ def test_adaptive_1d_pools_match_a_loop_torch_and_gradcheck(shape, size, rng):
         out = fn(_t(x, False), size)
         expected = np.stack([reduce(x[..., a:b], axis=-1) for a, b in bins], axis=-1)
         np.testing.assert_allclose(out.numpy(), expected, atol=1e-12)
-        assert gradcheck(lambda x: fn(x, size), (_t(x),))
+        assert gradcheck(lambda x: fn(x, size), (_t(x),), check_forward_ad=True)
         assert gradgradcheck(lambda x: fn(x, size), (_t(x),))
     torch = pytest.importorskip("torch")
     x32 = x.astype(np.float32)
