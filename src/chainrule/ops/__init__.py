@@ -1,6 +1,6 @@
 """Differentiable operations, one family per file.
 
-Primitives (a Function subclass each: forward, backward and jvp side by side), 59 in all:
+Primitives (a Function subclass each: forward, backward and jvp side by side), 58 in all:
 - elementwise: Cast, Add, Sub, Mul, Div, FloorDiv, TruncDiv, Remainder, Pow, PowScalar, Neg
 - unary: Exp, Log, Log1p, Expm1, Sqrt, Abs, Sign, Sin, Cos, Tan, Tanh, Erf, Clamp, Floor, Ceil,
   Round
