@@ -63,8 +63,8 @@ class MultiheadAttention(Module):
         self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
         self.kdim, self.vdim = kdim or embed_dim, vdim or embed_dim
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
-        self.head_dim, self.batch_first, self.add_zero_attn = embed_dim // num_heads, \
-            batch_first, add_zero_attn
+        self.head_dim = embed_dim // num_heads
+        self.batch_first, self.add_zero_attn = batch_first, add_zero_attn
 
         def param(*shape):
             return Parameter(empty(*shape, dtype=dtype, device=device))
