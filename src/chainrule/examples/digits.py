@@ -26,6 +26,7 @@ import chainrule
 import chainrule.nn.functional as F
 from chainrule import nn
 from chainrule.datasets import Digits
+from chainrule.examples._plot import save_loss_curve
 from chainrule.examples._progress import progress_bar
 from chainrule.optim import Adam
 from chainrule.optim.lr_scheduler import CosineAnnealingLR
@@ -56,10 +57,10 @@ MODELS = {"mlp": mlp, "cnn": cnn}
 
 
 def train(model: nn.Module, loader: Iterable, epochs: int, desc: str = "train",
-          progress: bool = True) -> float:
+          progress: bool = True, history: list[float] | None = None) -> float:
     """Adam (lr 5e-3) on cross-entropy, the lr annealed by a cosine over ``epochs``.
 
-    Returns the mean loss of the last epoch.
+    Returns the mean loss of the last epoch; ``history``, if given, gets every step's loss.
     """
     optimizer = Adam(model.parameters(), lr=LR)
     scheduler = CosineAnnealingLR(optimizer, T_max=epochs)
@@ -73,6 +74,8 @@ def train(model: nn.Module, loader: Iterable, epochs: int, desc: str = "train",
             loss.backward()
             optimizer.step()
             total, batches = total + loss.item(), batches + 1
+            if history is not None:
+                history.append(loss.item())
             bar.set_postfix(epoch=epoch + 1, loss=total / batches)
             bar.update(1)
         scheduler.step()
@@ -98,6 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true",
                         help=f"a short run ({QUICK_EPOCHS} epochs) for smoke tests")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--figure", metavar="PATH",
+                        help="where to save the loss curves (needs matplotlib; default: "
+                        "digits_loss.png beside the checkpoint; '' for none)")
     return parser
 
 
@@ -115,10 +121,12 @@ def run(argv: Sequence[str] | None = None) -> dict:
     order = chainrule.Generator().manual_seed(args.seed)
     loader = DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=True, generator=order)
     results: dict = {}
-    trained = {}
+    trained, curves = {}, {}
     for name, build in MODELS.items():
         model = build()
-        loss = train(model, loader, epochs, desc=name, progress=not args.no_progress)
+        curves[name] = []
+        loss = train(model, loader, epochs, desc=name, progress=not args.no_progress,
+                     history=curves[name])
         trained[name] = model
         results[name] = {"loss": loss, "accuracy": accuracy(model, test_set)}
         print(f"{name}: test accuracy {_percent(results[name]['accuracy'], test_set)} "
@@ -131,6 +139,11 @@ def run(argv: Sequence[str] | None = None) -> dict:
         results[name]["reloaded"] = accuracy(fresh, test_set)
         print(f"{name}: reloaded from {path}: test accuracy "
               f"{_percent(results[name]['reloaded'], test_set)}")
+    figure = os.path.join(os.path.dirname(path), "digits_loss.png") if args.figure is None \
+        else args.figure
+    if figure and save_loss_curve(figure, curves, title="digits: training loss per step",
+                                  log_y=True):
+        print(f"loss curves saved to {figure}")
     results["checkpoint"], results["seconds"] = path, time.perf_counter() - start
     print(f"done in {results['seconds']:.1f} s")
     return results
