@@ -148,7 +148,7 @@ def test_sequence_gradcheck(name, reverse, rng):
         out, final = fn(x, (h, c) if name == "lstm" else h, *w, reverse)
         return (out, *final) if name == "lstm" else (out, final)
 
-    assert gradcheck(run, (x, h, c, *w))
+    assert gradcheck(run, (x, h, c, *w), check_forward_ad=True)
 
 
 def _run_recurrence(name, reverse):

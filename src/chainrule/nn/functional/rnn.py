@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ...autograd.forward_ad import double_vjp_jvp
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ...errors import DTypeError, ShapeError
@@ -254,6 +255,8 @@ class LSTMRecurrence(Function):
     chainrule ops (:func:`_lstm_recurrence_backward`), so it can be differentiated again.
     """
 
+    jvp = double_vjp_jvp  # the tangent from the differentiable backward, no second rule
+
     @staticmethod
     def forward(ctx, x_proj, h_0, c_0, w_hh, reverse):
         xp, w_t = x_proj.data, np.ascontiguousarray(w_hh.data.T)  # a faster GEMM than .T
@@ -387,6 +390,8 @@ class GRURecurrence(Function):
     backward is NumPy; under ``create_graph`` the rule runs in chainrule ops
     (:func:`_gru_recurrence_backward`), so it can be differentiated again.
     """
+
+    jvp = double_vjp_jvp  # the tangent from the differentiable backward, no second rule
 
     @staticmethod
     def forward(ctx, x_proj, h_0, w_hh, b_hh, reverse):
