@@ -7,7 +7,9 @@ Each task is ``y = A sin(x - phase)`` with A uniform in [0.1, 5.0], phase unifor
 x uniform in [-5, 5]. The network has two hidden layers of 40 ReLU units. Meta-training takes,
 for each of 25 tasks, one SGD step (step size 0.01) on K points, then scores the adapted
 network on K fresh points of the same task; Adam (learning rate 0.001) minimises that score
-with gradients taken *through* the inner step (second order, unless ``--first-order``).
+with gradients taken *through* the inner step (second order, unless ``--first-order``). With
+matplotlib installed it saves a figure: the training losses, and the adapted curves for a new
+task beside the true sine and its K points.
 
 The 25 tasks of a meta-batch are adapted at once: the parameters are expanded to one copy per
 task, the per-task gradients are one ``autograd.grad`` of the summed loss with respect to those
@@ -156,21 +158,24 @@ def evaluate(model: nn.Module, k: int, steps: Sequence[int] = (1, 10), seed: int
     return results
 
 
-def _train(model: nn.Module, step, iterations: int, desc: str, progress: bool) -> float:
+def _train(model: nn.Module, step, iterations: int, desc: str, progress: bool) -> list[float]:
+    """Adam on ``step``'s loss for ``iterations`` steps; returns the loss at every step."""
     optimizer = Adam(model.parameters(), lr=META_LR)
     bar = progress_bar(iterations, desc, progress)
-    loss = float("nan")
+    losses = []
     for i in range(iterations):
-        loss = step(optimizer)
+        losses.append(step(optimizer))
         if i % 50 == 0 or i == iterations - 1:
-            bar.set_postfix(loss=loss)
+            bar.set_postfix(loss=losses[-1])
         bar.update(1)
     bar.close()
-    return loss
+    return losses
 
 
-def _figure(path: str, maml: nn.Module, baseline: nn.Module, k: int, seed: int) -> bool:
-    """The adapted curves for one task against the true sine and its K points."""
+def _figure(path: str, maml: nn.Module, baseline: nn.Module, k: int, seed: int,
+            losses: dict[str, list[float]]) -> bool:
+    """Left, the training losses; right, the adapted curves for one new task against the true
+    sine and its K points."""
     try:
         import matplotlib
 
@@ -184,7 +189,15 @@ def _figure(path: str, maml: nn.Module, baseline: nn.Module, k: int, seed: int) 
     x_k, y_k = sampler.points(amplitude, phase, k)
     grid = np.linspace(-5, 5, 200)[None, :, None]
     x_grid, y_grid = _pair(grid, amplitude, phase)
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, (curve, ax) = plt.subplots(1, 2, figsize=(12, 4))
+    for name, values in losses.items():
+        smooth = np.convolve(values, np.ones(50) / 50, mode="valid") if len(values) > 50 \
+            else values
+        curve.plot(smooth, label=name, linewidth=1)
+    curve.set_yscale("log")
+    curve.set_xlabel("iteration")
+    curve.set_ylabel("loss (mean over the last 50)")
+    curve.legend()
     ax.plot(grid.ravel(), y_grid.data.ravel(), "k-", label="true function")
     ax.plot(x_k.data.ravel(), y_k.data.ravel(), "k^", label=f"{k} points used for the step")
     for name, model, style in (("MAML", maml, "r-"), ("pretrained", baseline, "b--")):
@@ -228,10 +241,13 @@ def run(argv: Sequence[str] | None = None) -> dict:
     tasks = SineTasks(args.seed)
     start = time.perf_counter()
     progress = not args.no_progress
-    _train(maml, lambda opt: meta_step(maml, opt, tasks, args.k, args.inner_steps,
-                                       args.first_order), args.iterations, "MAML", progress)
-    _train(baseline, lambda opt: pretrain_step(baseline, opt, tasks, args.k), args.iterations,
-           "pretrained", progress)
+    losses = {
+        "MAML (after adaptation)": _train(
+            maml, lambda opt: meta_step(maml, opt, tasks, args.k, args.inner_steps,
+                                        args.first_order), args.iterations, "MAML", progress),
+        "pretrained": _train(baseline, lambda opt: pretrain_step(baseline, opt, tasks, args.k),
+                             args.iterations, "pretrained", progress),
+    }
     seconds = time.perf_counter() - start
     kind = "first-order" if args.first_order else "second-order"
     print(f"{args.iterations} meta-iterations ({kind}, K={args.k}, "
@@ -242,7 +258,7 @@ def run(argv: Sequence[str] | None = None) -> dict:
         cells = ", ".join(f"after {n} step{'s' if n > 1 else ''}: {m:.3f} +- {ci:.3f}"
                           for n, (m, ci) in results[name].items())
         print(f"{name:>10}  MSE on {args.eval_tasks} new tasks, {cells}")
-    if args.figure and _figure(args.figure, maml, baseline, args.k, args.seed):
+    if args.figure and _figure(args.figure, maml, baseline, args.k, args.seed, losses):
         print(f"figure saved to {args.figure}")
     return results
 
