@@ -113,3 +113,59 @@ def step_result(workload: str, notes: str, medians: dict) -> dict:
     floor = ", ".join(f"{r['metric']} {r['numpy']:.3f} ms (chainrule/NumPy "
                       f"{r['numpy_ratio']:.2f})" for r in rows)
     return {"workload": workload, "rows": rows, "notes": f"{notes}; NumPy floor: {floor}"}
+
+
+def sgd_library_step(lib, net, params: dict, x: np.ndarray, y: np.ndarray, lr: float,
+                     loss: Callable) -> Callable[[], None]:
+    """One SGD step of ``net`` (built with ``lib.nn``, loaded with ``params``) on
+    ``loss(lib, net(x), y)``: the same closure for chainrule and torch."""
+    net.load_state_dict({name: lib.tensor(value) for name, value in params.items()})
+    opt = lib.optim.SGD(net.parameters(), lr=lr)
+    x_t, y_t = lib.tensor(x), lib.tensor(y)
+
+    def step():
+        opt.zero_grad()
+        loss(lib, net(x_t), y_t).backward()
+        opt.step()
+
+    return step
+
+
+def sgd_numpy_step(loss_and_grads: Callable, params: dict, x: np.ndarray, y: np.ndarray,
+                   lr: float) -> Callable[[], None]:
+    """The floor's SGD step: the hand-derived gradients, applied in place."""
+    def step():
+        _, grads = loss_and_grads(params, x, y)
+        for name, grad in grads.items():
+            params[name] -= np.float32(lr) * grad
+
+    return step
+
+
+def training_workload(name: str, notes: str, bench, repeat: int, loss: Callable) -> dict:
+    """Time chainrule, the NumPy floor and torch on one training step of ``bench`` (a workload
+    module with init_params, inputs, numpy_loss_and_grads, model, LR and CALLS)."""
+    import chainrule
+
+    rng = np.random.default_rng(0)
+    params, (x, y) = bench.init_params(rng), bench.inputs(rng)
+    steps = {
+        "chainrule": sgd_library_step(chainrule, bench.model(chainrule.nn), params, x, y,
+                                      bench.LR, loss),
+        "numpy": sgd_numpy_step(bench.numpy_loss_and_grads,
+                                {k: v.copy() for k, v in params.items()}, x, y, bench.LR),
+    }
+    torch = load_torch()
+    if torch is not None:
+        torch.set_num_threads(blas_threads())
+        steps["torch"] = sgd_library_step(torch, bench.model(torch.nn), params, x, y, bench.LR,
+                                          loss)
+    medians = time_steps(steps, repeat, bench.CALLS)
+    if torch is not None:
+        torch.set_num_threads(1)
+    return step_result(name, f"{notes}, forward + backward + SGD step, {blas_threads()} BLAS "
+                       f"threads, median of {repeat} x {bench.CALLS}", medians)
+
+
+def cross_entropy(lib, logits, labels):
+    return lib.nn.functional.cross_entropy(logits, labels)

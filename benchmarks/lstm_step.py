@@ -8,8 +8,10 @@ in one process, torch on as many threads as NumPy's BLAS.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
-from _common import blas_threads, load_torch, step_result, time_steps
+from _common import training_workload
 
 INPUT, HIDDEN, STEPS, BATCH = 64, 128, 50, 32
 LR = 0.01
@@ -85,46 +87,17 @@ def numpy_loss_and_grads(params: dict, x: np.ndarray, target: np.ndarray) -> tup
     return loss, _backward(params, x, diff * np.float32(2 / diff.size), saved)
 
 
-def _numpy_step(params: dict, x: np.ndarray, target: np.ndarray):
-    def step():
-        _, grads = numpy_loss_and_grads(params, x, target)
-        for name, grad in grads.items():
-            params[name] -= np.float32(LR) * grad
-
-    return step
+def model(nn):
+    """The layer with ``nn`` being chainrule.nn or torch.nn; the loss reads its outputs."""
+    return nn.LSTM(INPUT, HIDDEN)
 
 
-def _library_step(lib, params: dict, x: np.ndarray, target: np.ndarray):
-    net = lib.nn.LSTM(INPUT, HIDDEN)
-    net.load_state_dict({name: lib.tensor(value) for name, value in params.items()})
-    opt = lib.optim.SGD(net.parameters(), lr=LR)
-    x_t, target_t = lib.tensor(x), lib.tensor(target)
-
-    def step():
-        opt.zero_grad()
-        out, _ = net(x_t)
-        lib.nn.functional.mse_loss(out, target_t).backward()
-        opt.step()
-
-    return step
+def _mse_on_outputs(lib, result, target):
+    out, _ = result
+    return lib.nn.functional.mse_loss(out, target)
 
 
 def run(repeat: int = 5) -> dict:
-    import chainrule
-
-    rng = np.random.default_rng(0)
-    params, (x, target) = init_params(rng), inputs(rng)
-    steps = {
-        "chainrule": _library_step(chainrule, params, x, target),
-        "numpy": _numpy_step({k: v.copy() for k, v in params.items()}, x, target),
-    }
-    torch = load_torch()
-    if torch is not None:
-        torch.set_num_threads(blas_threads())
-        steps["torch"] = _library_step(torch, params, x, target)
-    medians = time_steps(steps, repeat, CALLS)
-    if torch is not None:
-        torch.set_num_threads(1)
-    return step_result("lstm_step", f"LSTM {INPUT}->{HIDDEN}, {STEPS} steps, batch {BATCH}, MSE "
-                       f"on the outputs, forward + backward + SGD step, {blas_threads()} BLAS "
-                       f"threads, median of {repeat} x {CALLS}", medians)
+    return training_workload("lstm_step", f"LSTM {INPUT}->{HIDDEN}, {STEPS} steps, batch "
+                             f"{BATCH}, MSE on the outputs", sys.modules[__name__], repeat,
+                             _mse_on_outputs)

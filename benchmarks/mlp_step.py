@@ -7,8 +7,10 @@ matrix products and no autograd), and torch when installed, on as many threads a
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
-from _common import blas_threads, load_torch, softmax_cross_entropy, step_result, time_steps
+from _common import cross_entropy, softmax_cross_entropy, training_workload
 
 SIZES = (784, 512, 256, 10)
 BATCH = 128
@@ -48,15 +50,6 @@ def numpy_loss_and_grads(params: dict, x: np.ndarray, y: np.ndarray) -> tuple[fl
     return loss, grads
 
 
-def _numpy_step(params: dict, x: np.ndarray, y: np.ndarray):
-    def step():
-        _, grads = numpy_loss_and_grads(params, x, y)
-        for name, grad in grads.items():
-            params[name] -= np.float32(LR) * grad
-
-    return step
-
-
 def model(nn):
     """The MLP with ``nn`` being chainrule.nn or torch.nn."""
     layers = []
@@ -65,36 +58,6 @@ def model(nn):
     return nn.Sequential(*layers[:-1])
 
 
-def _library_step(lib, params: dict, x: np.ndarray, y: np.ndarray):
-    net = model(lib.nn)
-    net.load_state_dict({name: lib.tensor(value) for name, value in params.items()})
-    opt = lib.optim.SGD(net.parameters(), lr=LR)
-    x_t, y_t = lib.tensor(x), lib.tensor(y)
-
-    def step():
-        opt.zero_grad()
-        lib.nn.functional.cross_entropy(net(x_t), y_t).backward()
-        opt.step()
-
-    return step
-
-
 def run(repeat: int = 5) -> dict:
-    import chainrule
-
-    rng = np.random.default_rng(0)
-    params, (x, y) = init_params(rng), inputs(rng)
-    steps = {
-        "chainrule": _library_step(chainrule, params, x, y),
-        "numpy": _numpy_step({k: v.copy() for k, v in params.items()}, x, y),
-    }
-    torch = load_torch()
-    if torch is not None:
-        torch.set_num_threads(blas_threads())
-        steps["torch"] = _library_step(torch, params, x, y)
-    medians = time_steps(steps, repeat, CALLS)
-    if torch is not None:
-        torch.set_num_threads(1)
-    return step_result("mlp_step", f"784-512-256-10 MLP, batch {BATCH}, forward + backward + "
-                       f"SGD step, {blas_threads()} BLAS threads, median of {repeat} x {CALLS}",
-                       medians)
+    return training_workload("mlp_step", f"784-512-256-10 MLP, batch {BATCH}",
+                             sys.modules[__name__], repeat, cross_entropy)
