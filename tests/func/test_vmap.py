@@ -304,6 +304,28 @@ def test_per_example_gradients_wrt_batched_inputs_and_second_order(rng):
     np.testing.assert_allclose(_np(hess_rows), expected, rtol=1e-10)
 
 
+def test_per_example_gradients_in_chunks_and_nested_vmaps(rng):
+    w, xs, ys = rng.standard_normal((4, 2)), rng.standard_normal((6, 4)), rng.standard_normal(
+        (6, 2))
+    chunked = vmap(_grad(_loss), in_dims=(None, 0, 0), chunk_size=4)(_t(w), _t(xs), _t(ys))
+    np.testing.assert_allclose(_np(chunked), _loop_grads(w, xs, ys), rtol=1e-10)
+    nested = vmap(vmap(_grad(_loss), in_dims=(None, 0, 0)), in_dims=(None, 0, 0))(
+        _t(w), _t(xs.reshape(2, 3, 4)), _t(ys.reshape(2, 3, 2)))
+    np.testing.assert_allclose(_np(nested).reshape(6, 4, 2), _loop_grads(w, xs, ys), rtol=1e-10)
+
+
+def test_batched_and_shared_cotangents(rng):
+    xs, vs = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+
+    def vjp_exp(x, v):
+        x = x.detach().requires_grad_()
+        return _batched_grad(x.exp(), x, v)[0]
+
+    np.testing.assert_allclose(_np(vmap(vjp_exp)(_t(xs), _t(vs))), vs * np.exp(xs))
+    shared = vmap(vjp_exp, in_dims=(0, None))(_t(xs), _t(vs[0]))
+    np.testing.assert_allclose(_np(shared), vs[0] * np.exp(xs))
+
+
 def test_gradients_flow_back_through_vmap_to_the_inputs(rng):
     w = _t(rng.standard_normal((4, 2)), requires_grad=True)
     xs = _t(rng.standard_normal((6, 4)), requires_grad=True)

@@ -1,23 +1,17 @@
 """Batching rules: each Tensor method of vmap's BatchedTensor, run once on the whole batch.
 
-A BatchedTensor of ``level`` L holds ``_value``, a real Tensor whose dim 0 is the batch dim of
-level L; its ``shape`` is one example's. A rule rewrites the arguments for the value (dims
-shifted by one; batched operands padded with size-1 dims so that broadcasting lines examples
-up with examples; unbatched ones left to broadcast) and calls the same op once on the value.
-
-Nested vmaps nest wrappers (a level-2 value may be batched at level 1). A rule works at the
-highest level among its operands; an operand not batched there is a constant at that level.
-Rules with several tensor operands call themselves again on the values, so that the next
-level down is handled too (a method call on a plain value would not see a batched operand).
-
-An ``in_dims=None`` input has ``_source`` set: its value is a stride-0 expand of the source,
-and rules use the source directly (unbatched, so ``x @ weight`` stays one product) until
-``requires_grad_()`` or ``clone()`` make a per-example copy to differentiate.
+A BatchedTensor of ``level`` L holds ``_value``, whose dim 0 is the batch of level L. A rule
+shifts dims by one, pads batched operands with size-1 dims so that broadcasting lines examples
+up (unbatched ones broadcast as they are) and calls the same op once on the value. Nested vmaps
+nest wrappers; a rule works at the highest level among its operands and, with several tensor
+operands, calls itself again on the values for the levels below. An ``in_dims=None`` input
+keeps its unbatched ``_source``, which rules use directly (one ``x @ weight`` for the batch).
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 import warnings
 
 import numpy as np
@@ -28,8 +22,15 @@ from ..ops.shape import cat as _cat_plain
 from ..ops.shape import stack as _stack_plain
 from ..tensor import Tensor
 
-# level -> (batch size, randomness) of each running vmap; an inner vmap's level is the higher
-active: dict[int, tuple[int, str]] = {}
+
+class _Running(threading.local):
+    """Per thread: level -> (batch size, randomness) of each running vmap (inner: higher)."""
+
+    def __init__(self) -> None:
+        self.sizes: dict[int, tuple[int, str]] = {}
+
+
+active = _Running()
 levels = itertools.count(1)
 _warned: set[str] = set()
 
@@ -38,6 +39,11 @@ def make(value: Tensor, level: int, source: Tensor | None = None) -> Batched:
     out = object.__new__(Batched._cls)
     out._value, out._level, out._source = value, level, source
     return out
+
+
+def named(rule, name: str):
+    rule.__name__ = rule.__qualname__ = name
+    return rule
 
 
 def level_of(x) -> int:
@@ -66,17 +72,24 @@ def unpack(x, level: int):
     return x, False
 
 
-def batch_size(level: int, x=None) -> int:
-    """The batch size of ``level`` (read from x's value when x is batched there)."""
+def batch_size(level: int, x=None) -> int:  # read from x's value when x is batched there
     if isinstance(x, Batched) and x._level == level:
         return x._value.shape[0]
-    return active[level][0] if level in active else 0
+    return active.sizes[level][0] if level in active.sizes else 0
 
 
 def as_batched(x, level: int) -> Tensor:
     """The physical value of x at ``level`` with the batch dim, expanded if x is unbatched."""
     p, batched = unpack(x, level)
     return p if batched else p.unsqueeze(0).expand(batch_size(level, x), *p.shape)
+
+
+def batched_everywhere(x, level: int) -> Batched:
+    """x at ``level``, batched at every running level up to it (expanded where it is not): a
+    leaf made from its plain value gives per-example gradients at each level."""
+    value = as_batched(x, level)
+    below = max((k for k in active.sizes if k < level), default=0)
+    return make(batched_everywhere(value, below) if below else value, level)
 
 
 def pad(value: Tensor, rank: int) -> Tensor:
@@ -119,8 +132,7 @@ def elementwise(name: str):
         out = rule(phys[0], *phys[1:n], **dict(zip(kwargs, phys[n:], strict=True)))
         return _wrap_result(out, level) if any_batched else out
 
-    rule.__name__ = rule.__qualname__ = name
-    return rule
+    return named(rule, name)
 
 
 def same_layout(name: str):
@@ -130,8 +142,7 @@ def same_layout(name: str):
         out = getattr(p, name)(*args, **kwargs)
         return make(out, self._level) if batched else out
 
-    rule.__name__ = rule.__qualname__ = name
-    return rule
+    return named(rule, name)
 
 
 def inplace(name: str):
@@ -157,8 +168,7 @@ def inplace(name: str):
         rule(target, *phys[:len(args)], **dict(zip(kwargs, phys[len(args):], strict=True)))
         return self
 
-    rule.__name__ = rule.__qualname__ = name
-    return rule
+    return named(rule, name)
 
 
 _masked_fill_ = inplace("masked_fill_")
@@ -168,17 +178,14 @@ def random_inplace(name: str):
     """uniform_, normal_, bernoulli_ under vmap's ``randomness``: 'error' refuses, 'different'
     draws per example, 'same' draws one example and copies it into every one."""
     def rule(self, *args, **kwargs):
-        mode = active.get(self._level, (0, "error"))[1]
+        mode = active.sizes.get(self._level, (0, "error"))[1]
         target, batched = unpack(self, self._level)
         if mode == "error":
-            raise RuntimeError(
-                f"vmap: called random operation {name} while in randomness error mode; pass "
-                f"randomness='same' or 'different' to vmap, or draw the random numbers outside")
+            raise RuntimeError(f"vmap: called random operation {name} while in randomness error "
+                               f"mode; pass randomness='same' or 'different' to vmap")
         if not batched and mode == "different":
-            raise RuntimeError(
-                f"vmap: {name} with randomness='different' on a tensor that is not batched "
-                f"(shape {tuple(self.shape)}) would need a different value per example; use "
-                f"randomness='same' or expand the tensor first")
+            raise RuntimeError(f"vmap: {name} with randomness='different' on a tensor that is "
+                               f"not batched (shape {tuple(self.shape)}); use randomness='same'")
         if not batched or mode == "different":
             getattr(target, name)(*args, **kwargs)
             return self
@@ -186,8 +193,7 @@ def random_inplace(name: str):
         target.copy_(one)
         return self
 
-    rule.__name__ = rule.__qualname__ = name
-    return rule
+    return named(rule, name)
 
 
 # -- dims: a logical dim d is physical d + 1 --------------------------------------------------
@@ -333,8 +339,7 @@ def gather_like(name: str):
         out = rule(phys[0], physical_dim(self, dim, name), *phys[1:])
         return self if name.endswith("_") else make(out, level)  # in place: into the value
 
-    rule.__name__ = rule.__qualname__ = name
-    return rule
+    return named(rule, name)
 
 
 # -- no rule: once per example ----------------------------------------------------------------
@@ -385,13 +390,11 @@ def fallback(name: str):
     def rule(self, *args, **kwargs):
         return per_example(self, name, args, kwargs)
 
-    rule.__name__ = rule.__qualname__ = name
-    return rule
+    return named(rule, name)
 
 
 def _single(name: str):
-    """Decorate ``physical(self, value, *args)``, the op on the batched value of ``self`` (the
-    only tensor operand); when ``self`` is unbatched at its level the plain method runs."""
+    """Decorate ``physical(self, value, *args)``: the op on the value of ``self``, batched."""
     def decorate(physical):
         def rule(self, *args, **kwargs):
             value, batched = unpack(self, self._level)
@@ -399,15 +402,13 @@ def _single(name: str):
                 return getattr(value, name)(*args, **kwargs)
             return _wrap_result(physical(self, value, *args, **kwargs), self._level)
 
-        rule.__name__ = rule.__qualname__ = name
         rule.__doc__ = physical.__doc__
-        return rule
+        return named(rule, name)
 
     return decorate
 
 
-def _sizes(args: tuple) -> tuple[int, ...]:
-    """f(2, 3) and f((2, 3)) alike, as PyTorch's shape arguments."""
+def _sizes(args: tuple) -> tuple[int, ...]:  # f(2, 3) and f((2, 3)) alike, as PyTorch
     if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
         args = args[0]
     return tuple(int(n) for n in args)
@@ -429,11 +430,11 @@ def index_select(x, dim: int, index):
     level = max(level_of(x), level_of(index))
     if level == 0:
         return Tensor.index_select(x, dim, index)
-    p, batched = unpack(x, level)
     if unpack(index, level)[1]:
         return per_example(x, "index_select", (dim, index), {})
-    return make(index_select(p, physical_dim(x, dim, "index_select"), index), level) if batched \
-        else index_select(p, dim, index)
+    p, batched = unpack(x, level)
+    out = index_select(p, physical_dim(x, dim, "index_select") if batched else dim, index)
+    return make(out, level) if batched else out
 
 
 def take_along_dim(x, indices, dim=None):
@@ -470,9 +471,8 @@ class Batched(Tensor):
         return value.reshape(value.shape[0], *_sizes(shape))
 
     @_single("view")
-    def view(self, value, *shape):
-        return value.reshape(value.shape[0], *_sizes(shape))  # reshape: a moved batch dim may
-        # leave the value non-contiguous where the example's view would be fine
+    def view(self, value, *shape):  # as reshape: a moved batch dim may leave it non-contiguous
+        return value.reshape(value.shape[0], *_sizes(shape))
 
     @_single("flatten")
     def flatten(self, value, start_dim: int = 0, end_dim: int = -1):

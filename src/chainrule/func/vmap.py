@@ -63,16 +63,14 @@ def _reduction(name: str):
     def rule(self, dim=None, keepdim: bool = False) -> Tensor:
         return rules.reduce(self, name, dim, keepdim)
 
-    rule.__name__ = rule.__qualname__ = name
-    return rule
+    return rules.named(rule, name)
 
 
 def _along(name: str):
     def rule(self, dim: int) -> Tensor:
         return rules.along(self, name, dim)
 
-    rule.__name__ = rule.__qualname__ = name
-    return rule
+    return rules.named(rule, name)
 
 
 _masked_fill = rules.elementwise("masked_fill")
@@ -163,17 +161,16 @@ class BatchedTensor(rules.Batched):
         return rules.make(self._value.detach(), self._level, source)
 
     def requires_grad_(self, requires_grad: bool = True) -> BatchedTensor:
-        """Gradients are then taken per example: the value (a stride-0 expand for an
-        ``in_dims=None`` input) becomes the leaf, no longer shared."""
+        """Gradients are then taken per example: the value, batched at every running level
+        (an ``in_dims=None`` input: a stride-0 expand), becomes the leaf."""
+        self._value, self._source = rules.batched_everywhere(self, self._level)._value, None
         self._value.requires_grad_(requires_grad)
-        self._source = None
         return self
 
     def clone(self) -> BatchedTensor:
-        if self._source is not None:  # a per-example copy: gradients w.r.t. it are batched
-            copy = self._source.clone().unsqueeze(0).expand(self._value.shape)
-            return rules.make(copy, self._level)
-        return rules.make(self._value.clone(), self._level)
+        """A copy per example (gradients w.r.t. it are per example, at every level)."""
+        copy = rules.batched_everywhere(self, self._level)._value.clone()
+        return rules.make(copy, self._level)
 
     def retain_grad(self) -> None:
         self._value.retain_grad()
@@ -403,9 +400,9 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
     Args:
         func: returns a Tensor or a pytree (tuples, lists, dicts) of Tensors; it sees one
             example (``x.shape == xs[i].shape``). Keyword arguments pass through unbatched.
-        in_dims: which dim of each input is mapped over: an int for every Tensor input, None
-            for an input shared by every example, or a pytree that matches the positional
-            arguments (a prefix of them: an int or None covers a whole subtree).
+        in_dims: the mapped dim of each input: an int, None for an input shared by every
+            example (still wrapped, so that gradients w.r.t. it can be taken per example), or a
+            pytree matching the positional arguments (an int or None covers a subtree).
         out_dims: where the batch dim goes in each output: an int or a matching pytree.
         randomness: random in-place ops (``uniform_``, ``normal_``, ``bernoulli_``) on batched
             tensors: 'error' refuses them, 'different' draws per example, 'same' draws once.
@@ -452,7 +449,7 @@ def _run(func: Callable, inputs: tuple, spec, kwargs: dict, out_dims, randomness
     """One call of ``func`` on examples [start, start + length) at a new level."""
     leaves, dims, start, length, size = inputs
     level = next(rules.levels)
-    rules.active[level] = (length, randomness)
+    rules.active.sizes[level] = (length, randomness)
     try:
         batched = []
         for x, d in zip(leaves, dims, strict=True):
@@ -467,7 +464,7 @@ def _run(func: Callable, inputs: tuple, spec, kwargs: dict, out_dims, randomness
         out = func(*_unflatten(spec, batched), **kwargs)
         return _unbatch(out, out_dims, level, length, func)
     finally:
-        del rules.active[level]
+        del rules.active.sizes[level]
 
 
 def _leaf_dims(dims, tree, what: str, of: str) -> list:
