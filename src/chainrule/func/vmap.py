@@ -3,10 +3,10 @@
 ``vmap`` moves each input's mapped dim to the front and wraps the input in a BatchedTensor: a
 Tensor that shows ``f`` the shape of ONE example while its ``_value`` holds the whole batch
 (dim 0). Each Tensor method and operator of a BatchedTensor is a batching rule
-(:mod:`._batching_rules`) that calls the same chainrule op once on the whole batch, so ``f``
+(``_batching_rules.py``) that calls the same chainrule op once on the whole batch, so ``f``
 runs once. The values are ordinary Tensors that record autograd graphs: gradients flow through
 vmap, and since examples never mix, the gradient of the sum over examples w.r.t. a batched
-input is the batch of per-example gradients (:func:`_batched_grad`, the bridge for reverse-mode
+input is the batch of per-example gradients (``_batched_grad``, the bridge for reverse-mode
 transforms: ``vmap(grad(f))``).
 
 Inside ``f``, use Tensor methods and operators (``x.exp()``, ``x @ w``, ``x.sum(-1)``, ``x[:, 1]``,
