@@ -335,6 +335,19 @@ def test_gradients_flow_back_through_vmap_to_the_inputs(rng):
     assert tuple(xs.grad.shape) == (6, 4)
 
 
+def test_hooks_on_batched_tensors_see_one_example_and_may_replace_the_gradient():
+    x, seen = _t(np.arange(6.0).reshape(3, 2), requires_grad=True), []
+
+    def f(a):
+        b = a * 2
+        b.register_hook(lambda g: (seen.append(tuple(g.shape)), g * 10)[1])
+        return b.sum()
+
+    vmap(f)(x).sum().backward()
+    assert seen == [(2,)]
+    np.testing.assert_array_equal(_np(x.grad), np.full((3, 2), 20.0))
+
+
 def test_per_example_gradient_wrt_a_shared_tensor_used_as_is_is_refused(rng):
     w = _t(rng.standard_normal(3))
 
