@@ -146,6 +146,31 @@ def _np_outer(a, b):
     return np.multiply.outer(a, b)
 
 
+def _linear_ref(x, w, b=None):
+    out = x @ w.T
+    return out if b is None else out + b
+
+
+def _torch_linear(x, w, b=None):
+    import torch
+
+    return torch.nn.functional.linear(x, w, b)
+
+
+def _linear_samples(rng, dtype):
+    """(input, weight[, bias]): a batch, extra leading dims, a vector, no bias, an empty batch,
+    a non-contiguous input."""
+    return [
+        Sample((make(rng, (4, 3), dtype), make(rng, (2, 3), dtype), make(rng, (2,), dtype))),
+        Sample((make(rng, (2, 3, 3), dtype), make(rng, (5, 3), dtype), make(rng, (5,), dtype))),
+        Sample((make(rng, (3,), dtype), make(rng, (2, 3), dtype), make(rng, (2,), dtype))),
+        Sample((make(rng, (4, 3), dtype), make(rng, (2, 3), dtype))),
+        Sample((make(rng, (0, 3), dtype), make(rng, (2, 3), dtype), make(rng, (2,), dtype))),
+        Sample((make(rng, (4, 3), dtype, noncontiguous=True), make(rng, (2, 3), dtype),
+                make(rng, (1,), dtype))),
+    ]
+
+
 OPS = [
     OpInfo("matmul", chainrule.matmul, np.matmul, _pairs(MATMUL_SHAPES), _torch("matmul")),
     OpInfo(
@@ -193,4 +218,6 @@ OPS = [
     OpInfo(
         "trace", chainrule.trace, np.trace, _matrices([(3, 3), (3, 5), (4, 2)]), _torch("trace")
     ),
+    OpInfo("linear", chainrule.ops.linalg.linear, _linear_ref, _linear_samples,
+           _torch_linear),
 ]

@@ -1,14 +1,15 @@
 """Affine maps: linear (y = x Wᵀ + b) and bilinear (y = x₁ᵀ A x₂ + b).
 
-Both are composed from ops (matmul, einsum, add), so their gradients of every order come from
-those ops' rules.
+linear is the ``Linear`` primitive of chainrule.ops.linalg (one GEMM, the weight gradient
+written in place of a transposed copy); bilinear is one einsum. Both rules are written with
+ops, so gradients of every order work.
 """
 
 from __future__ import annotations
 
 from ...errors import DTypeError, ShapeError
-from ...ops.linalg import einsum, matmul
-from ...ops.shape import t
+from ...ops.linalg import einsum
+from ...ops.linalg import linear as _linear
 from ...tensor import Tensor
 
 __all__ = ["linear", "bilinear"]
@@ -62,8 +63,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise DTypeError(f"linear: input is {input.dtype} but weight is {weight.dtype}; "
                          f"convert one of them (e.g. input.to(weight.dtype))")
     _check_bias("linear", bias, weight.shape[0])
-    out = matmul(input, t(weight))
-    return out if bias is None else out + bias
+    return _linear(input, weight, bias)
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
