@@ -9,7 +9,7 @@ Example:
     tensor([2.])
 """
 
-from . import autograd, nn, ops, optim, random, utils, viz
+from . import autograd, func, nn, ops, optim, random, utils, viz
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .dtype import DType, bool_, float16, float32, float64, int32, int64, uint8
 from .errors import DTypeError, ShapeError
@@ -27,7 +27,7 @@ int, long = int32, int64  # noqa: A001
 
 __version__ = "0.1.0"
 
-__all__ = ["Tensor", "DType", "autograd", "nn", "ops", "optim", "utils", "viz", "no_grad", "enable_grad", "set_grad_enabled",
+__all__ = ["Tensor", "DType", "autograd", "func", "nn", "ops", "optim", "utils", "viz", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "ShapeError", "DTypeError",
            "float16", "float32", "float64", "int32", "int64", "uint8", "bool",
            "half", "float", "double", "int", "long", "save", "load", *_factories, *_random,

@@ -510,3 +510,32 @@ def test_per_example_gradients_match_torch_func(rng):
     theirs = torch.func.vmap(torch.func.grad(_loss), in_dims=(None, 0, 0))(
         torch.tensor(w), torch.tensor(xs), torch.tensor(ys))
     np.testing.assert_allclose(_np(ours), theirs.numpy(), rtol=1e-10)
+
+
+def test_vmap_of_func_grad_equals_a_loop_of_grad(rng):
+    from chainrule import func
+
+    def loss(w, x):
+        return ((x @ w).tanh() ** 2).sum()
+
+    w = chainrule.tensor(rng.standard_normal((3, 2)))
+    xs = chainrule.tensor(rng.standard_normal((5, 4, 3)))
+    batched = func.vmap(func.grad(loss), in_dims=(None, 0))(w, xs)
+    loop = np.stack([func.grad(loss)(w, xs[i]).data for i in range(5)])
+    np.testing.assert_allclose(batched.data, loop, rtol=1e-6, atol=1e-7)
+    second = func.vmap(func.grad(lambda x: func.grad(loss, argnums=1)(w, x).sum()))(xs)
+    loop2 = np.stack([func.grad(lambda x: func.grad(loss, argnums=1)(w, x).sum())(xs[i]).data
+                      for i in range(5)])
+    np.testing.assert_allclose(second.data, loop2, rtol=1e-5, atol=1e-6)
+
+
+def test_vmap_of_func_grad_matches_torch_func(rng):
+    torch = pytest.importorskip("torch")
+    from chainrule import func
+
+    w_np, xs_np = rng.standard_normal((3, 2)), rng.standard_normal((5, 4, 3))
+    ours = func.vmap(func.grad(lambda w, x: ((x @ w).tanh() ** 2).sum()), in_dims=(None, 0))(
+        chainrule.tensor(w_np), chainrule.tensor(xs_np))
+    theirs = torch.func.vmap(torch.func.grad(lambda w, x: ((x @ w).tanh() ** 2).sum()),
+                             in_dims=(None, 0))(torch.tensor(w_np), torch.tensor(xs_np))
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-10)

@@ -19,12 +19,12 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..autograd import forward_ad
-from ..autograd import grad as _autograd_grad
 from ..autograd.function import AccumulateGrad
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
-from ..factories import zeros_like
-from ..ops.shape import clone, stack
+from ..factories import ones, zeros, zeros_like
+from ..ops.shape import stack
 from ..tensor import Tensor, _wrap
+from ._batching_rules import physical
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
 
@@ -103,7 +103,7 @@ def _outer_graph(tensors) -> bool:
 def _captures_grad(outputs: list, fresh: list[Tensor]) -> bool:
     """Does the graph of ``outputs`` reach a tensor that requires grad other than ``fresh``
     (one ``func`` captured by closure)? Then the reverse pass must be recorded for it."""
-    own = {id(x) for x in fresh}
+    own = {id(physical(x)) for x in fresh}  # under vmap: the batch's leaf
     stack = [o.grad_fn for o in outputs if isinstance(o, Tensor) and o.grad_fn is not None]
     if any(isinstance(o, Tensor) and o.requires_grad and o.grad_fn is None and id(o) not in own
            for o in outputs):
@@ -125,11 +125,11 @@ def _captures_grad(outputs: list, fresh: list[Tensor]) -> bool:
 
 def _fresh(x: Tensor) -> Tensor:
     """``x`` as a new tensor that requires grad, still differentiable w.r.t. ``x`` if needed."""
-    if x.data.dtype.kind != "f":
+    if not x.is_floating_point():
         raise TypeError(f"only floating point Tensors can be differentiated, got {x.dtype}; "
                         f"convert with .float() or .double()")
     if x.requires_grad and is_grad_enabled():
-        return clone(x)  # a dual's clone keeps its tangent too
+        return x.clone()  # a dual's clone keeps its tangent too; a method, so vmap batches it
     leaf = x.detach().requires_grad_()
     tangent = forward_ad.unpack_dual(x).tangent
     return leaf if tangent is None else forward_ad.make_dual(leaf, tangent)  # jacfwd(jacrev)
@@ -189,7 +189,9 @@ def _reverse(outputs: list[Tensor], inputs: list[Tensor], cotangents: list, crea
     pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
     grads = [None] * len(inputs)
     if pairs:
-        grads = _autograd_grad([o for o, _ in pairs], inputs, [c for _, c in pairs],
+        from .vmap import _batched_grad  # autograd.grad, seeing through vmap's batches
+
+        grads = _batched_grad([o for o, _ in pairs], inputs, [c for _, c in pairs],
                                retain_graph=retain_graph or create_graph,
                                create_graph=create_graph, allow_unused=True)
     return [zeros_like(x) if g is None else g for g, x in zip(grads, inputs)]
@@ -228,7 +230,7 @@ def _grad_and_value(func: Callable, argnums: Argnums, has_aux: bool, op: str) ->
             raise RuntimeError(f"{op}: Expected f(*args) to return a scalar Tensor, got tensor "
                                f"with {output.ndim} dims (shape {tuple(output.shape)}). Maybe "
                                f"you wanted to use the vjp or jacrev APIs instead?")
-        seed = _wrap(np.ones((), output.data.dtype))
+        seed = ones((), dtype=output.dtype)
         grads = _reverse([output], flat, [seed], create_graph=outer, retain_graph=False)
         per_arg = _per_argnum(grads, fresh, specs)
         result = tuple(per_arg) if isinstance(argnums, tuple) else per_arg[0]
@@ -321,17 +323,19 @@ def _zeros(shape: tuple, dtype) -> Tensor:
 
 def _jacrev_rows(o: Tensor, inputs: list[Tensor], create_graph: bool) -> list[Tensor]:
     """d o / d x for each x, of shape o.shape + x.shape: one reverse pass per element of o."""
-    n = o.data.size
+    n = o.numel()
     if n == 0 or not o.requires_grad:
         return [_zeros(o.shape + x.shape, x.data.dtype) for x in inputs]
     rows: list[list[Tensor]] = [[] for _ in inputs]
     for k in range(n):
-        seed = np.zeros(n, o.data.dtype)
+        seed = zeros(n, dtype=o.dtype)
         seed[k] = 1
-        seed = _wrap(seed.reshape(o.shape))
+        seed = seed.reshape(o.shape)
         for col, g in zip(rows, _reverse([o], inputs, [seed], create_graph, retain_graph=True)):
             col.append(g)
-    return [stack(col).reshape(o.shape + x.shape) for col, x in zip(rows, inputs)]
+    from .vmap import _stack  # chainrule.stack, for rows that vmap batches
+
+    return [_stack(col).reshape(o.shape + x.shape) for col, x in zip(rows, inputs)]
 
 
 def jacrev(func: Callable, argnums: Argnums = 0, *, has_aux: bool = False,
