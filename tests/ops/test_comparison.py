@@ -229,3 +229,20 @@ def test_pow_exponent_gradient_at_zero_base_is_zero():
     base, exponent = _leaf([0.0, 2.0]), _leaf([2.0, 3.0])
     (base**exponent).sum().backward()
     np.testing.assert_allclose(exponent.grad.data, [0.0, 8.0 * np.log(2.0)])
+
+
+def test_where_with_zero_keeps_exact_zeros_and_masks_non_finite_values():
+    # The fast path (x * mask) must agree with np.where: no -0.0, and nan/inf masked to 0.
+    x = chainrule.tensor([-1.5, 2.0, -0.0, 3.0])
+    out = chainrule.where(x > 0, x, 0.0)
+    np.testing.assert_array_equal(out.data, [0.0, 2.0, 0.0, 3.0])
+    assert not np.signbit(out.data).any()
+    y = chainrule.tensor([np.nan, 1.0, np.inf, -np.inf])
+    mask = chainrule.tensor([False, True, False, True])
+    np.testing.assert_array_equal(chainrule.where(mask, y, 0.0).data, [0.0, 1.0, 0.0, -np.inf])
+
+
+def test_relu_gradient_is_zero_where_inactive_even_for_a_nan_incoming_gradient():
+    x = chainrule.tensor([-1.0, 2.0], requires_grad=True)
+    chainrule.relu(x).backward(chainrule.tensor([np.nan, 1.0]))
+    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0])

@@ -170,7 +170,15 @@ class Where(Function):
     @staticmethod
     def forward(ctx, condition, x, y):
         ctx.save_for_backward(condition)
-        return np.where(condition.data, x.data, y.data)
+        c, a, b = condition.data, x.data, y.data
+        if b.ndim == 0 and a.shape == c.shape and a.dtype.kind == "f" and not b \
+                and np.isfinite(a).all():
+            # x or 0 (the gradient routing of relu, clamp, max ...): np.where branches on a
+            # random mask and is ~10x slower than this product; + 0 turns -0.0 into 0.0.
+            out = a * c
+            out += 0
+            return out
+        return np.where(c, a, b)
 
     @staticmethod
     def backward(ctx, grad):
