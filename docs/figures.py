@@ -25,11 +25,11 @@ def regression(out: pathlib.Path) -> None:
     w = chainrule.zeros(1, requires_grad=True)
     b = chainrule.zeros(1, requires_grad=True)
     loss = ((w * xs + b - (3 * xs + 2)) ** 2).mean()
-    chainrule.viz.graph(loss, params={"w": w, "b": b}).render(str(out / "regression.svg"))
-    with chainrule.autograd.trace() as t:
+    graph = chainrule.viz.graph(loss, params={"w": w, "b": b}, show_values=True)
+    graph.render(str(out / "regression.svg"))
+    with chainrule.autograd.trace() as t:  # the graph was taken first: it shows what was saved
         loss.backward()
-    chainrule.viz.graph(loss, params={"w": w, "b": b}).to_html(str(out / "regression.html"),
-                                                              trace=t)
+    graph.to_html(str(out / "regression.html"), trace=t)
 
 
 def make_all(out: pathlib.Path) -> None:
