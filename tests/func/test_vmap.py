@@ -468,21 +468,26 @@ def test_data_dependent_control_flow_is_refused():
         vmap(lambda a: a * a.sum().item())(_t(np.ones((2, 3))))
 
 
-def test_module_level_functions_explain_that_they_cannot_be_batched():
-    with pytest.raises(RuntimeError, match="vmap: exp needs the array of a batched tensor .* "
-                                           "use Tensor methods"):
-        vmap(chainrule.exp)(_t(np.ones((2, 3))))
-    with pytest.raises(RuntimeError, match="vmap: cat needs the array of a batched tensor"):
-        vmap(lambda a: chainrule.cat([a, a]))(_t(np.ones((2, 3))))
-    with pytest.raises(RuntimeError, match="vmap: relu needs the array of a batched tensor"):
-        vmap(chainrule.nn.functional.relu)(_t(np.ones((2, 3))))
+def test_ops_computing_on_values_outside_functions_fall_back_to_a_loop_once(rng):
+    from chainrule.func.vmap import _looped
+
+    _looped.discard("eq")  # the warning is once per op and process
+    x, y = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    x[0, 1] = y[0, 1]
+    with pytest.warns(RuntimeWarning, match="vmap: eq computes on the values of a batched "
+                                            "tensor .* runs once per example"):
+        out = vmap(lambda a, b: chainrule.eq(a, b).float() * a)(_t(x), _t(y))
+    np.testing.assert_array_equal(_np(out), np.where(x == y, x, 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per op
+        vmap(lambda a, b: chainrule.eq(a, b))(_t(x), _t(y))
 
 
 def test_shape_errors_use_the_example_shape():
     with pytest.raises(ShapeError, match="dim 2 is out of range for a tensor of 2 dimensions"):
         vmap(lambda a: a.sum(2))(_t(np.ones((4, 2, 3))))
-    with pytest.raises(ShapeError, match="mm: expects a tensor with 2 dimensions, got shape "
-                                         "\\(3,\\)"):
+    with pytest.raises(ShapeError, match="mm: expected two 2-D tensors, got shapes \\(3,\\) "
+                                         "and \\(3,\\)"):
         vmap(lambda a: a.mm(a))(_t(np.ones((4, 3))))
 
 

@@ -78,6 +78,8 @@ def enter_dual_level() -> int:
     if _state.fw is not None:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
     _state.fw = _Level()
+    if _state.dispatch is None:  # else vmap's handler runs first and passes ops on to us
+        _state.dispatch = apply_dual
     return 0
 
 
@@ -86,6 +88,8 @@ def exit_dual_level(*, level: int | None = None) -> None:
     if _state.fw is None:
         raise RuntimeError("exit_dual_level: no forward AD level is active")
     _state.fw = None
+    if _state.dispatch is apply_dual:
+        _state.dispatch = None
 
 
 class dual_level:
@@ -114,28 +118,48 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
         raise ShapeError(f"make_dual: tangent of shape {tuple(tangent.shape)} does not match "
                          f"the primal's shape {tuple(tensor.shape)}")
     dual = _alias(tensor)
-    fw.set(dual, tangent)
+    _tangents_of(dual, tangent, fw.set)
     return dual
 
 
 def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
     """``(primal, tangent)``: the primal is a view without a tangent; tangent None if none."""
     fw = _state.fw
-    tangent = fw.get(tensor) if fw is not None else None
+    tangent = _tangents_of(tensor, None, fw.get) if fw is not None else None
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
     return UnpackedDualTensor(_alias(tensor), tangent)
+
+
+def _tangents_of(tensor: Tensor, tangent, access):
+    """``access(tensor, tangent)`` (set) or ``access(tensor)`` (get) on the tensor that
+    carries tangents. Tangents live on plain tensors: a vmap BatchedTensor names its value (and
+    the matching batch of tangents) through ``_dual_parts``; the result is batched back."""
+    parts = getattr(tensor, "_dual_parts", None)
+    if parts is None:
+        return access(tensor) if tangent is None else access(tensor, tangent)
+    value, value_tangent, rewrap = parts(tangent)
+    return rewrap(_tangents_of(value, value_tangent, access))
 
 
 def _alias(tensor: Tensor) -> Tensor:
     """A new view of ``tensor`` in the graph (reverse-mode gradients pass), with no tangent."""
     from ..ops.shape import Reshape
 
-    fw, _state.fw = _state.fw, None
+    fw, dispatch = _suspend()
     try:
         return Reshape.apply(tensor, tensor.shape)
     finally:
-        _state.fw = fw
+        _state.fw, _state.dispatch = fw, dispatch
+
+
+def _suspend() -> tuple:
+    """Turn the level off (ops then see primals only); returns what to restore."""
+    fw, dispatch = _state.fw, _state.dispatch
+    _state.fw = None
+    if dispatch is apply_dual:  # vmap's handler stays: it passes plain ops on unchanged
+        _state.dispatch = None
+    return fw, dispatch
 
 
 # -- the machinery Function.apply calls while a level is active -------------------------------
@@ -143,7 +167,7 @@ def apply_dual(cls, args: tuple):
     """Run ``cls`` on ``args``; if an input carries a tangent, give the outputs theirs."""
     fw = _state.fw
     tangents = [fw.get(a) if isinstance(a, Tensor) else None for a in args]
-    _state.fw = None  # the forward and the rule run on primals only
+    fw, dispatch = _suspend()  # the forward and the rule run on primals only
     try:
         if all(t is None for t in tangents):
             return cls.apply(*args)
@@ -168,7 +192,7 @@ def apply_dual(cls, args: tuple):
         finally:
             del ctx.primals, ctx.out
     finally:
-        _state.fw = fw
+        _state.fw, _state.dispatch = fw, dispatch
     results = result if type(result) is tuple else (result,)
     tangents_out = []
     for o, t in zip(outs, results):

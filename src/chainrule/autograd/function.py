@@ -289,8 +289,8 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run forward on ``args`` and, if any input requires grad, record the graph node."""
-        if _state.fw is not None:  # a forward-AD level is active: inputs may carry tangents
-            return _forward_ad.apply_dual(cls, args)
+        if _state.dispatch is not None:  # vmap or forward AD is active (grad_mode._GradState)
+            return _state.dispatch(cls, args)
         if _state.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:

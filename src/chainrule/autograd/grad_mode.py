@@ -15,6 +15,10 @@ class _GradState(threading.local):
     anomaly = False
     trace = None  # the active autograd.trace recorder, if any
     fw = None  # the active forward-AD level (forward_ad._Level), if any
+    # What Function.apply hands every op to, or None (the fast path): vmap's handler while a
+    # vmap runs (it unbatches, then passes on to forward AD), else forward_ad.apply_dual while
+    # a dual level is active. One slot, so the plain path pays for one check.
+    dispatch = None
 
 
 _state = _GradState()

@@ -1,4 +1,4 @@
-"""Batching rules: each Tensor method of vmap's BatchedTensor, run once on the whole batch.
+"""vmap's batching machinery: BatchedTensor's base, its helpers, and the method rules left.
 
 A BatchedTensor of ``level`` L holds ``_value``, whose dim 0 is the batch of level L. A rule
 shifts dims by one, pads batched operands with size-1 dims so that broadcasting lines examples
@@ -6,6 +6,10 @@ up (unbatched ones broadcast as they are) and calls the same op once on the valu
 nest wrappers; a rule works at the highest level among its operands and, with several tensor
 operands, calls itself again on the values for the levels below. An ``in_dims=None`` input
 keeps its unbatched ``_source``, which rules use directly (one ``x @ weight`` for the batch).
+
+Most ops are batched by their Function class (``_op_rules.py``). The method rules here are for
+the methods that compute on values outside any Function (comparisons, ``max(dim)``, in-place
+and random ops, gather/scatter, index tensors that differ per example).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ _warned: set[str] = set()
 def make(value: Tensor, level: int, source: Tensor | None = None) -> Batched:
     out = object.__new__(Batched._cls)
     out._value, out._level, out._source = value, level, source
+    out._vc = out._base = None  # the op wrappers may mark a result as a view (mark_view)
     return out
 
 
@@ -221,16 +226,6 @@ def reduce(self, name: str, dim, keepdim: bool, one_dim: bool = False, **kwargs)
     return _wrap_result(out, self._level)
 
 
-def along(self, name: str, dim: int, *args):
-    """An op along one dim that keeps the shape (softmax, cumsum)."""
-    value, batched = unpack(self, self._level)
-    if not batched:
-        return getattr(value, name)(dim, *args)
-    if self.ndim == 0:
-        return make(getattr(value.unsqueeze(1), name)(1, *args).squeeze(1), self._level)
-    return make(getattr(value, name)(physical_dim(self, dim, name), *args), self._level)
-
-
 def arg_reduce(self, name: str, dim, keepdim: bool):
     """argmax/argmin; without dim an index into each flattened example, as PyTorch."""
     if dim is not None:
@@ -289,24 +284,13 @@ def _broadcast_rank(items) -> int:
 
 
 def getitem(x, index):
-    """x[index] per example: a full slice is put in front for the batch dim. Non-adjacent
-    array indices put their broadcast dims first (NumPy's rule), so the batch dim moves."""
+    """x[index]: ``Index``'s rule (``_op_rules``) unless an index tensor is batched, which
+    needs a different index per example."""
     items = index if type(index) is tuple else (index,)
-    level = max(level_of(x), top_level(items))
-    if level == 0:
-        return Tensor.__getitem__(x, index)
-    p, batched = unpack(x, level)
-    if any(unpack(it, level)[1] for it in items):
+    level = top_level(items)
+    if level and any(unpack(it, level)[1] for it in items):
         return per_example(x, "__getitem__", (index,), {})
-    out = getitem(p, (slice(None), *items) if batched else index)
-    if not batched:
-        return out
-    arrays = [i for i, it in enumerate(items) if _is_array_index(it)]
-    if arrays:
-        advanced = [i for i, it in enumerate(items) if i in arrays or isinstance(it, int)]
-        if advanced[-1] - advanced[0] + 1 != len(advanced):  # separated by a slice or None
-            out = out.movedim(_broadcast_rank(items), 0)
-    return make(out, level)
+    return Tensor.__getitem__(x, index)
 
 
 def setitem(x, index, value) -> None:
@@ -393,39 +377,6 @@ def fallback(name: str):
     return named(rule, name)
 
 
-def _single(name: str):
-    """Decorate ``physical(self, value, *args)``: the op on the value of ``self``, batched."""
-    def decorate(physical):
-        def rule(self, *args, **kwargs):
-            value, batched = unpack(self, self._level)
-            if not batched:
-                return getattr(value, name)(*args, **kwargs)
-            return _wrap_result(physical(self, value, *args, **kwargs), self._level)
-
-        rule.__doc__ = physical.__doc__
-        return named(rule, name)
-
-    return decorate
-
-
-def _sizes(args: tuple) -> tuple[int, ...]:  # f(2, 3) and f((2, 3)) alike, as PyTorch
-    if len(args) == 1 and not isinstance(args[0], (int, np.integer)):
-        args = args[0]
-    return tuple(int(n) for n in args)
-
-
-def physical_dims(self, dims, op: str) -> tuple[int, ...]:
-    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
-    return tuple(physical_dim(self, d, op) for d in dims)
-
-
-def need_ndim(self, op: str, low: int, high: int | None = None) -> None:
-    if self.ndim < low or (high is not None and self.ndim > high):
-        want = f"{low} to {high}" if high is not None and high != low else str(low)
-        raise ShapeError(f"{op}: expects a tensor with {want}{'' if high else ' or more'} "
-                         f"dimensions, got shape {tuple(self.shape)} (an example inside vmap)")
-
-
 def index_select(x, dim: int, index):
     level = max(level_of(x), level_of(index))
     if level == 0:
@@ -464,137 +415,3 @@ class Batched(Tensor):
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         Batched._cls = cls
-
-    # -- shape ops on one tensor: sizes and dims are the example's -------------------------
-    @_single("reshape")
-    def reshape(self, value, *shape):
-        return value.reshape(value.shape[0], *_sizes(shape))
-
-    @_single("view")
-    def view(self, value, *shape):  # as reshape: a moved batch dim may leave it non-contiguous
-        return value.reshape(value.shape[0], *_sizes(shape))
-
-    @_single("flatten")
-    def flatten(self, value, start_dim: int = 0, end_dim: int = -1):
-        if self.ndim == 0:
-            return value.reshape(value.shape[0], 1)
-        return value.flatten(*physical_dims(self, (start_dim, end_dim), "flatten"))
-
-    @_single("unflatten")
-    def unflatten(self, value, dim: int, sizes):
-        return value.unflatten(physical_dim(self, dim, "unflatten"), sizes)
-
-    @_single("squeeze")
-    def squeeze(self, value, dim=None):
-        if dim is None:
-            return value.reshape(value.shape[0], *(n for n in self.shape if n != 1))
-        return value.squeeze(physical_dims(self, dim, "squeeze"))
-
-    @_single("unsqueeze")
-    def unsqueeze(self, value, dim: int):
-        return value.unsqueeze(physical_dim(self, dim, "unsqueeze", extra=1))
-
-    @_single("transpose")
-    def transpose(self, value, dim0: int, dim1: int):
-        return value.transpose(*physical_dims(self, (dim0, dim1), "transpose"))
-
-    @_single("t")
-    def t(self, value):
-        need_ndim(self, "t", 0, 2)
-        return value.transpose(1, 2) if self.ndim == 2 else value
-
-    @_single("permute")
-    def permute(self, value, *dims):
-        dims = _sizes(dims)
-        if len(dims) != self.ndim:
-            raise ShapeError(f"permute: got {len(dims)} dims {dims} for a tensor of {self.ndim} "
-                             f"dimensions (shape {tuple(self.shape)}, an example inside vmap)")
-        return value.permute(0, *physical_dims(self, dims, "permute"))
-
-    @_single("movedim")
-    def movedim(self, value, source, destination):
-        one = isinstance(source, (int, np.integer))
-        src = physical_dims(self, source, "movedim")
-        dst = physical_dims(self, destination, "movedim")
-        return value.movedim(src[0], dst[0]) if one else value.movedim(src, dst)
-
-    @_single("expand")
-    def expand(self, value, *sizes):
-        sizes = _sizes(sizes)
-        return pad(value, len(sizes)).expand(value.shape[0], *sizes)
-
-    @_single("repeat")
-    def repeat(self, value, *sizes):
-        sizes = _sizes(sizes)
-        return pad(value, len(sizes)).repeat(1, *sizes)
-
-    @_single("tile")
-    def tile(self, value, dims):
-        dims = _sizes((dims,))
-        k = max(len(dims), self.ndim)
-        return pad(value, k).repeat(1, *(1,) * (k - len(dims)), *dims)
-
-    @_single("flip")
-    def flip(self, value, dims):
-        return value.flip(physical_dims(self, dims, "flip"))
-
-    @_single("roll")
-    def roll(self, value, shifts, dims=None):
-        if dims is None:  # roll the flattened example
-            return value.reshape(value.shape[0], -1).roll(shifts, 1).reshape(value.shape)
-        return value.roll(shifts, physical_dims(self, dims, "roll"))
-
-    @_single("split")
-    def split(self, value, split_size_or_sections, dim: int = 0):
-        return value.split(split_size_or_sections, physical_dim(self, dim, "split"))
-
-    @_single("chunk")
-    def chunk(self, value, chunks: int, dim: int = 0):
-        return value.chunk(chunks, physical_dim(self, dim, "chunk"))
-
-    @_single("unbind")
-    def unbind(self, value, dim: int = 0):
-        return value.unbind(physical_dim(self, dim, "unbind"))
-
-    @_single("narrow")
-    def narrow(self, value, dim: int, start: int, length: int):
-        return value.narrow(physical_dim(self, dim, "narrow"), start, length)
-
-    @_single("diagonal")
-    def diagonal(self, value, offset: int = 0, dim1: int = 0, dim2: int = 1):
-        return value.diagonal(offset, *physical_dims(self, (dim1, dim2), "diagonal"))
-
-    @_single("tril")
-    def tril(self, value, diagonal: int = 0):
-        need_ndim(self, "tril", 2)
-        return value.tril(diagonal)
-
-    @_single("triu")
-    def triu(self, value, diagonal: int = 0):
-        need_ndim(self, "triu", 2)
-        return value.triu(diagonal)
-
-    @_single("sum_to_size")
-    def sum_to_size(self, value, *size):
-        size = _sizes(size)
-        padded = (1,) * (self.ndim - len(size)) + size
-        return value.sum_to_size(value.shape[0], *padded).reshape(value.shape[0], *size)
-
-    swapaxes = transpose
-
-    def view_as(self, other) -> Tensor:
-        return self.reshape(other.shape)
-
-    def reshape_as(self, other) -> Tensor:
-        return self.reshape(other.shape)
-
-    def expand_as(self, other) -> Tensor:
-        return self.expand(other.shape)
-
-    @property
-    def T(self) -> Tensor:
-        return self.permute(*range(self.ndim - 1, -1, -1))
-
-    @property
-    def mT(self) -> Tensor:
-        return self.transpose(-2, -1)

@@ -2,33 +2,43 @@
 
 ``vmap`` moves each input's mapped dim to the front and wraps the input in a BatchedTensor: a
 Tensor that shows ``f`` the shape of ONE example while its ``_value`` holds the whole batch
-(dim 0). Each Tensor method and operator of a BatchedTensor is a batching rule
-(``_batching_rules.py``) that calls the same chainrule op once on the whole batch, so ``f``
-runs once. The values are ordinary Tensors that record autograd graphs: gradients flow through
-vmap, and since examples never mix, the gradient of the sum over examples w.r.t. a batched
-input is the batch of per-example gradients (``_batched_grad``, the bridge for reverse-mode
-transforms: ``vmap(grad(f))``).
+(dim 0). Its ``.data`` is a value-free stand-in of the example's shape and dtype, so the op
+wrappers (``chainrule.exp``, ``cat``, ``einsum``, all of ``nn.functional``) validate shapes as
+usual; every op then reaches ``Function.apply``, which, while a vmap runs, hands it to the
+batching rule of its Function class (``_op_rules.py``): the same primitive, called once on the
+whole batch. So ``f`` may use module-level functions, Tensor methods and nn layers alike
+(``func.functional_call(model, params, x)``), and runs once.
 
-Inside ``f``, use Tensor methods and operators (``x.exp()``, ``x @ w``, ``x.sum(-1)``, ``x[:, 1]``,
-``x.where(c, y)``). Methods without a rule run once per example, with a warning. Module-level
-functions (``chainrule.exp(x)``, ``chainrule.cat``, ``nn.functional``) read their argument's
-array, which a BatchedTensor does not have, and raise an error saying so. Python control flow on
-values (``if x.sum() > 0``) raises, as in PyTorch.
+The values are ordinary Tensors that record autograd graphs: gradients flow through vmap, and
+since examples never mix, the gradient of the sum over examples w.r.t. a batched input is the
+batch of per-example gradients (``_batched_grad``, the bridge for reverse-mode transforms:
+``vmap(grad(f))``). Forward AD composes: tangents live on the values, so ``vmap(jvp(f))``,
+``vmap(jacfwd(f))`` and ``jvp(vmap(f))`` work.
+
+Fallbacks, each with a warning once: a Function without a rule runs once per example
+(``_op_rules._per_example``); an op that computes on values outside any Function (comparisons
+as module functions, ``F.cross_entropy``'s class-index targets) makes ``f`` run once per
+example (``_loop``). A few Tensor methods of that kind keep a rule here and in
+``_batching_rules.py`` (comparisons, ``max(dim)``, ``argmax``, in-place and random ops,
+gather/scatter). Python control flow on values (``if x.sum() > 0``) raises, as in PyTorch.
 """
 
 from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 
 from ..autograd import grad as _autograd_grad
+from ..autograd.grad_mode import _state
 from ..errors import ShapeError
 from ..factories import ones
 from ..tensor import Tensor
 from . import _batching_rules as rules
+from . import _op_rules
 from .transforms import _flatten, _unflatten
 
 __all__ = ["vmap"]
@@ -36,15 +46,38 @@ __all__ = ["vmap"]
 _OPS = ("chainrule.ops", "chainrule.nn.functional", "chainrule.autograd.function")
 
 
-def _data_error(self):
-    frame = sys._getframe(2)  # whoever read .data; then up to the op the user called
+class _NoValues(np.ndarray):
+    """A BatchedTensor's ``.data``: the example's shape and dtype, no values (0 bytes), so an
+    op's wrapper can validate shapes before ``Function.apply`` batches the op. Computing with
+    it (an op that bypasses ``Function.apply``) raises instead of returning garbage."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        _values_error(self, f"numpy.{ufunc.__name__}")
+
+    def __array_function__(self, func, types, args, kwargs):
+        _values_error(self, f"numpy.{func.__name__}")
+
+
+class _ValuesNeeded(RuntimeError):
+    """An op computed on a stand-in: ``vmap`` then runs ``func`` once per example."""
+
+    def __init__(self, op: str, message: str) -> None:
+        super().__init__(message)
+        self.op = op
+
+
+def _values_error(stand_in, what: str):
+    frame = sys._getframe(2)  # whoever computed; then up to the op the user called
     while frame.f_back and frame.f_back.f_globals["__name__"].startswith(_OPS):
         frame = frame.f_back
-    raise RuntimeError(
-        f"vmap: {frame.f_code.co_qualname} needs the array of a batched tensor (example shape "
-        f"{tuple(self.shape)}), which only exists for the whole batch. Inside vmap, use Tensor "
-        f"methods and operators (x.exp(), x @ w, x.sum(-1), x.where(c, y)): module-level "
-        f"functions such as chainrule.exp(x), chainrule.cat or nn.functional cannot be batched")
+    op = frame.f_code.co_qualname
+    raise _ValuesNeeded(op, f"vmap: {op} computes on the values of a batched tensor (example "
+                            f"shape {stand_in.shape}) with {what}, outside any Function, so no "
+                            f"batching rule can see it")
+
+
+def _stand_in(x) -> np.ndarray:
+    return np.broadcast_to(np.empty((), x._value.data.dtype), x.shape).view(_NoValues)
 
 
 def _refuse(what: str):
@@ -66,13 +99,6 @@ def _reduction(name: str):
     return rules.named(rule, name)
 
 
-def _along(name: str):
-    def rule(self, dim: int) -> Tensor:
-        return rules.along(self, name, dim)
-
-    return rules.named(rule, name)
-
-
 _masked_fill = rules.elementwise("masked_fill")
 _fill = rules.inplace("fill_")
 
@@ -81,12 +107,12 @@ class BatchedTensor(rules.Batched):
     """One example of a batch inside ``vmap``; see the module docstring. Not for users."""
 
     __slots__ = ()
-    _requires_grad = False  # Function.apply then reaches .data, whose error explains
+    _requires_grad = False  # Function.apply hands ops to vmap's dispatch before reading it
 
     # -- metadata: the example's --------------------------------------------------------
     @property
-    def data(self):
-        _data_error(self)
+    def data(self) -> np.ndarray:
+        return _stand_in(self)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -178,59 +204,34 @@ class BatchedTensor(rules.Batched):
     def register_hook(self, hook):
         level = self._level
 
-        def batched_hook(grad):
-            out = hook(rules.make(grad, level))
-            return None if out is None else rules.as_batched(out, level)
+        def batched_hook(grad):  # backward may run outside vmap: its ops still need rules
+            outer, _state.dispatch = _state.dispatch, _op_rules.dispatch
+            try:
+                out = hook(rules.make(grad, level))
+                return None if out is None else rules.as_batched(out, level)
+            finally:
+                _state.dispatch = outer
 
         return self._value.register_hook(batched_hook)
+
+    def _dual_parts(self, tangent):
+        """For forward_ad: tangents live on the value (a batch of tangents, see there)."""
+        value, batched = rules.unpack(self, self._level)
+        if not batched:
+            return value, tangent, lambda t: t
+        level = self._level
+        batch = None if tangent is None else rules.as_batched(tangent, level)
+        return value, batch, lambda t: None if t is None else rules.make(t, level)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         raise RuntimeError("vmap: backward() on a batched tensor is not supported inside vmap; "
                            "use chainrule.func.grad or vjp (or call backward outside vmap)")
 
     # -- elementwise ---------------------------------------------------------------------
-    to = rules.same_layout("to")
-    contiguous = rules.same_layout("contiguous")
-    exp = rules.same_layout("exp")
-    log = rules.same_layout("log")
-    log1p = rules.same_layout("log1p")
-    expm1 = rules.same_layout("expm1")
-    sqrt = rules.same_layout("sqrt")
-    rsqrt = rules.same_layout("rsqrt")
-    abs = rules.same_layout("abs")
-    sign = rules.same_layout("sign")
-    sin = rules.same_layout("sin")
-    cos = rules.same_layout("cos")
-    tan = rules.same_layout("tan")
-    tanh = rules.same_layout("tanh")
-    sigmoid = rules.same_layout("sigmoid")
-    relu = rules.same_layout("relu")
-    erf = rules.same_layout("erf")
-    reciprocal = rules.same_layout("reciprocal")
-    floor = rules.same_layout("floor")
-    ceil = rules.same_layout("ceil")
-    round = rules.same_layout("round")
-    square = rules.same_layout("square")
-    neg = rules.same_layout("neg")
     isnan = rules.same_layout("isnan")
     isfinite = rules.same_layout("isfinite")
     logical_not = rules.same_layout("logical_not")
-    __neg__ = rules.same_layout("__neg__")
-    __abs__ = rules.same_layout("__abs__")
     __invert__ = rules.same_layout("__invert__")
-    mul = rules.elementwise("mul")
-    add = rules.elementwise("add")
-    sub = rules.elementwise("sub")
-    div = rules.elementwise("div")
-    pow = rules.elementwise("pow")
-    floor_divide = rules.elementwise("floor_divide")
-    remainder = rules.elementwise("remainder")
-    minimum = rules.elementwise("minimum")
-    maximum = rules.elementwise("maximum")
-    clamp = rules.elementwise("clamp")
-    clip = rules.elementwise("clip")
-    where = rules.elementwise("where")
-    lerp = rules.elementwise("lerp")
     eq = rules.elementwise("eq")
     ne = rules.elementwise("ne")
     lt = rules.elementwise("lt")
@@ -240,20 +241,6 @@ class BatchedTensor(rules.Batched):
     logical_and = rules.elementwise("logical_and")
     logical_or = rules.elementwise("logical_or")
     logical_xor = rules.elementwise("logical_xor")
-    __add__ = rules.elementwise("__add__")
-    __radd__ = rules.elementwise("__radd__")
-    __sub__ = rules.elementwise("__sub__")
-    __rsub__ = rules.elementwise("__rsub__")
-    __mul__ = rules.elementwise("__mul__")
-    __rmul__ = rules.elementwise("__rmul__")
-    __truediv__ = rules.elementwise("__truediv__")
-    __rtruediv__ = rules.elementwise("__rtruediv__")
-    __floordiv__ = rules.elementwise("__floordiv__")
-    __rfloordiv__ = rules.elementwise("__rfloordiv__")
-    __mod__ = rules.elementwise("__mod__")
-    __rmod__ = rules.elementwise("__rmod__")
-    __pow__ = rules.elementwise("__pow__")
-    __rpow__ = rules.elementwise("__rpow__")
     __eq__ = rules.elementwise("__eq__")
     __ne__ = rules.elementwise("__ne__")
     __lt__ = rules.elementwise("__lt__")
@@ -301,23 +288,8 @@ class BatchedTensor(rules.Batched):
         return _fill(self, value)
 
     # -- reductions: dims of the example -------------------------------------------------
-    sum = _reduction("sum")
-    mean = _reduction("mean")
-    prod = _reduction("prod")
-    amax = _reduction("amax")
-    amin = _reduction("amin")
     all = _reduction("all")
     any = _reduction("any")
-    logsumexp = _reduction("logsumexp")
-
-    def var(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-        return rules.reduce(self, "var", dim, keepdim, unbiased=unbiased, correction=correction)
-
-    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
-        return rules.reduce(self, "std", dim, keepdim, unbiased=unbiased, correction=correction)
-
-    def norm(self, p="fro", dim=None, keepdim: bool = False) -> Tensor:
-        return rules.reduce(self, "norm", dim, keepdim, p=p)
 
     def argmax(self, dim=None, keepdim: bool = False) -> Tensor:
         return rules.arg_reduce(self, "argmax", dim, keepdim)
@@ -334,43 +306,6 @@ class BatchedTensor(rules.Batched):
         if isinstance(dim, Tensor):
             return self.minimum(dim)
         return self.amin() if dim is None else rules.reduce(self, "min", dim, keepdim, True)
-
-    softmax = _along("softmax")
-    log_softmax = _along("log_softmax")
-    cumsum = _along("cumsum")
-
-    # -- linear algebra ------------------------------------------------------------------
-    def matmul(self, other) -> Tensor:
-        return rules.matmul(self, other)
-
-    __matmul__ = matmul
-
-    def __rmatmul__(self, other) -> Tensor:
-        return rules.matmul(other, self)
-
-    def mm(self, other) -> Tensor:
-        rules.need_ndim(self, "mm", 2, 2)
-        rules.need_ndim(other, "mm", 2, 2)
-        return rules.matmul(self, other)
-
-    def bmm(self, other) -> Tensor:
-        rules.need_ndim(self, "bmm", 3, 3)
-        rules.need_ndim(other, "bmm", 3, 3)
-        return rules.matmul(self, other)
-
-    def dot(self, other) -> Tensor:
-        rules.need_ndim(self, "dot", 1, 1)
-        rules.need_ndim(other, "dot", 1, 1)
-        return (self * other).sum(-1)
-
-    def outer(self, other) -> Tensor:
-        rules.need_ndim(self, "outer", 1, 1)
-        rules.need_ndim(other, "outer", 1, 1)
-        return self.unsqueeze(-1) * other
-
-    def trace(self) -> Tensor:
-        rules.need_ndim(self, "trace", 2, 2)
-        return self.diagonal().sum(-1)
 
     # -- indexing ------------------------------------------------------------------------
     __getitem__ = rules.getitem
@@ -450,6 +385,7 @@ def _run(func: Callable, inputs: tuple, spec, kwargs: dict, out_dims, randomness
     leaves, dims, start, length, size = inputs
     level = next(rules.levels)
     rules.active.sizes[level] = (length, randomness)
+    outer, _state.dispatch = _state.dispatch, _op_rules.dispatch  # every op: by its Function
     try:
         batched = []
         for x, d in zip(leaves, dims, strict=True):
@@ -461,10 +397,39 @@ def _run(func: Callable, inputs: tuple, spec, kwargs: dict, out_dims, randomness
             value = x.movedim(d, 0) if d % x.ndim else x
             batched.append(rules.make(value.narrow(0, start, length) if length != size
                                       else value, level))
-        out = func(*_unflatten(spec, batched), **kwargs)
+        try:
+            out = func(*_unflatten(spec, batched), **kwargs)
+        except _ValuesNeeded as e:
+            out = _loop(func, inputs, spec, kwargs, level, e.op)
         return _unbatch(out, out_dims, level, length, func)
     finally:
+        _state.dispatch = outer
         del rules.active.sizes[level]
+
+
+def _loop(func: Callable, inputs: tuple, spec, kwargs: dict, level: int, op: str):
+    """The fallback for ops that compute on values outside ``Function.apply`` (so that no
+    batching rule sees them): ``func`` once per example, its outputs stacked and batched at
+    ``level``. Correct for functions without side effects, but as slow as a Python loop (and
+    what ``func`` did before the op is done again); a warning, once per op, names the op."""
+    if op not in _looped:
+        _looped.add(op)
+        warnings.warn(f"vmap: {op} computes on the values of a batched tensor outside any "
+                      f"Function, so it has no batching rule; the function runs once per "
+                      f"example (a Python loop), which is slow", RuntimeWarning, stacklevel=4)
+    leaves, dims, start, length, _ = inputs
+    results = []
+    for i in range(length):
+        example = [x if d is None else x.movedim(d, 0)[start + i]
+                   for x, d in zip(leaves, dims, strict=True)]
+        results.append(_flatten(func(*_unflatten(spec, example), **kwargs)))
+    columns = zip(*(leaves for leaves, _ in results), strict=True)
+    stacked = [rules.make(rules.join(list(col), 0, True), level)
+               if all(isinstance(x, Tensor) for x in col) else col[0] for col in columns]
+    return _unflatten(results[0][1], stacked)
+
+
+_looped: set[str] = set()
 
 
 def _leaf_dims(dims, tree, what: str, of: str) -> list:
