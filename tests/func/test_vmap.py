@@ -17,6 +17,7 @@ from chainrule.func import vmap
 from chainrule.func.vmap import _batched_grad
 
 B = 3  # batch size of the table
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")  # no hidden fallback
 
 
 def _t(a, requires_grad=False):

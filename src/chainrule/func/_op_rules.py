@@ -248,8 +248,8 @@ RULES = {cls: _pointwise for cls in (
     comparison.Where, comparison.Maximum, comparison.Minimum, shape.Clone,
     BinaryCrossEntropy)}
 RULES.update({cls: _dims_rule for cls in (
-    reduction.Sum, reduction.Prod, reduction.Amax, reduction.Amin, reduction.Cumsum, activation.Softmax,
-    activation.LogSoftmax, shape.Flip)})
+    reduction.Sum, reduction.Prod, reduction.Amax, reduction.Amin, reduction.Cumsum,
+    activation.Softmax, activation.LogSoftmax, shape.Flip)})
 RULES.update({
     shape.Reshape: _shape_rule, shape.Expand: _shape_rule, shape.Permute: _permute,
     shape.Split: _split, shape.Cat: _cat, linalg.Diagonal: _diagonal, Index: _index,

@@ -55,7 +55,14 @@ class _NoValues(np.ndarray):
         _values_error(self, f"numpy.{ufunc.__name__}")
 
     def __array_function__(self, func, types, args, kwargs):
+        if func in _METADATA:  # reads no values: on plain views of the stand-ins
+            return func(*(a.view(np.ndarray) if isinstance(a, _NoValues) else a for a in args),
+                        **kwargs)
         _values_error(self, f"numpy.{func.__name__}")
+
+
+_METADATA = {np.may_share_memory, np.shares_memory, np.shape, np.ndim, np.size,
+             np.result_type, np.iscomplexobj, np.isrealobj}
 
 
 class _ValuesNeeded(RuntimeError):
@@ -290,6 +297,13 @@ class BatchedTensor(rules.Batched):
     # -- reductions: dims of the example -------------------------------------------------
     all = _reduction("all")
     any = _reduction("any")
+    logsumexp = _reduction("logsumexp")  # these three compute on values outside a Function
+
+    def std(self, dim=None, unbiased=None, keepdim: bool = False, *, correction=None):
+        return rules.reduce(self, "std", dim, keepdim, unbiased=unbiased, correction=correction)
+
+    def norm(self, p="fro", dim=None, keepdim: bool = False) -> Tensor:
+        return rules.reduce(self, "norm", dim, keepdim, p=p)
 
     def argmax(self, dim=None, keepdim: bool = False) -> Tensor:
         return rules.arg_reduce(self, "argmax", dim, keepdim)
