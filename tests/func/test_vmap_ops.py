@@ -128,6 +128,8 @@ def _layer_cases():
         ("conv2d", nn.Conv2d(2, 3, 3, padding=1, stride=2), (2, 2, 5, 5)),
         ("conv2d_unbatched", nn.Conv2d(2, 3, 3), (2, 5, 5)),
         ("conv1d_groups", nn.Conv1d(4, 4, 2, groups=2), (1, 4, 6)),
+        ("conv_transpose2d", nn.ConvTranspose2d(2, 3, 3, stride=2, output_padding=1),
+         (2, 2, 4, 4)),
         ("lstm", nn.LSTM(3, 4, num_layers=2), (5, 2, 3)),
         ("gru_batch_first", nn.GRU(3, 4, batch_first=True), (2, 5, 3)),
         ("layer_norm", nn.LayerNorm(4), (2, 3, 4)),
@@ -159,7 +161,7 @@ def test_nn_layers_equal_a_loop_with_parameter_gradients(case, rng):
         np.testing.assert_allclose(got, _np(p.grad), rtol=1e-10, atol=1e-12)
 
 
-def test_conv_with_a_weight_per_example_is_one_grouped_convolution(rng):
+def test_convolutions_with_a_weight_per_example_are_one_grouped_convolution(rng):
     x, w, b = (rng.standard_normal(s) for s in ((B, 2, 4, 5, 5), (B, 6, 2, 3, 3), (B, 6)))
     conv = lambda a, k, c: F.conv2d(a, k, c, padding=1, groups=2)  # noqa: E731
     out = vmap(conv)(_t(x), _t(w), _t(b))
@@ -167,11 +169,19 @@ def test_conv_with_a_weight_per_example_is_one_grouped_convolution(rng):
     np.testing.assert_allclose(_np(out), loop, rtol=1e-10, atol=1e-12)
     args = (_t(x[:2, :1], True), _t(w[:2], True), _t(b[:2], True))
     assert gradcheck(lambda *a: vmap(conv)(*a), args)
+    convt = lambda a, k: F.conv_transpose2d(a, k, stride=2, groups=2)  # noqa: E731
+    wt = rng.standard_normal((B, 4, 3, 2, 2))
+    out_t = vmap(convt)(_t(x), _t(wt))
+    loop = np.stack([_np(convt(_t(x[i]), _t(wt[i]))) for i in range(B)])
+    np.testing.assert_allclose(_np(out_t), loop, rtol=1e-10, atol=1e-12)
     torch = pytest.importorskip("torch")
-    theirs = torch.func.vmap(lambda a, k, c: torch.nn.functional.conv2d(a, k, c, padding=1,
-                                                                        groups=2))(
+    tf = torch.nn.functional
+    theirs = torch.func.vmap(lambda a, k, c: tf.conv2d(a, k, c, padding=1, groups=2))(
         *(torch.tensor(a) for a in (x, w, b)))
     np.testing.assert_allclose(_np(out), theirs.numpy(), rtol=1e-10, atol=1e-12)
+    theirs = torch.func.vmap(lambda a, k: tf.conv_transpose2d(a, k, stride=2, groups=2))(
+        torch.tensor(x), torch.tensor(wt))
+    np.testing.assert_allclose(_np(out_t), theirs.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_cross_entropy_with_probabilities_and_class_indices_equals_a_loop(rng):

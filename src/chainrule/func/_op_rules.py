@@ -201,24 +201,34 @@ def _einsum(cls, args: tuple, level: int):
     return _wrap(cls.apply((terms, letter + output, {**sizes, letter: size}), *phys), level)
 
 
-def _convolution(cls, args: tuple, level: int):
-    """The batch folded into the conv's own batch dim (shared weights), or into its groups
-    (a weight per example: one grouped convolution instead of a loop)."""
-    x, w, b, stride, padding, dilation, groups = args
+def _folded_conv(call, x, w, b, groups: int, level: int):
+    """``call(x, w, b, groups)`` (a convolution) on the batch: folded into the conv's own batch
+    dim when the weights are shared, else into its groups (a weight per example: one grouped
+    convolution instead of a loop)."""
     xv = rules.as_batched(x, level)
     wp, wb = rules.unpack(w, level)
     bp, bb = rules.unpack(b, level) if b is not None else (None, False)
     size, n = xv.shape[0], xv.shape[1]
     if not (wb or bb):
-        out = cls.apply(xv.reshape(size * n, *xv.shape[2:]), wp, bp, stride, padding, dilation,
-                        groups)
+        out = call(xv.reshape(size * n, *xv.shape[2:]), wp, bp, groups)
         return rules.make(out.reshape(size, n, *out.shape[1:]), level)
     wv = rules.as_batched(w, level)
     grouped = xv.movedim(0, 1).reshape(n, size * xv.shape[2], *xv.shape[3:])
     bias = None if b is None else rules.as_batched(b, level).reshape(-1)
-    out = cls.apply(grouped, wv.reshape(-1, *wv.shape[2:]), bias, stride, padding, dilation,
-                    groups * size)
+    out = call(grouped, wv.reshape(-1, *wv.shape[2:]), bias, groups * size)
     return rules.make(out.reshape(n, size, -1, *out.shape[2:]).movedim(1, 0), level)
+
+
+def _convolution(cls, args: tuple, level: int):
+    x, w, b, stride, padding, dilation, groups = args
+    return _folded_conv(lambda *a: cls.apply(*a[:3], stride, padding, dilation, a[3]), x, w, b,
+                        groups, level)
+
+
+def _conv_transpose(cls, args: tuple, level: int):
+    g, w, stride, padding, dilation, groups, size = args
+    return _folded_conv(lambda x, k, _, n: cls.apply(x, k, stride, padding, dilation, n, size),
+                        g, w, None, groups, level)
 
 
 def _recurrence(cls, args: tuple, level: int):
@@ -254,5 +264,6 @@ RULES.update({
     shape.Reshape: _shape_rule, shape.Expand: _shape_rule, shape.Permute: _permute,
     shape.Split: _split, shape.Cat: _cat, linalg.Diagonal: _diagonal, Index: _index,
     linalg.MatMul: _matmul, linalg.Linear: _linear, linalg.Einsum: _einsum,
-    conv.Convolution: _convolution, LSTMRecurrence: _recurrence, GRURecurrence: _recurrence,
+    conv.Convolution: _convolution, conv.ConvTranspose: _conv_transpose,
+    LSTMRecurrence: _recurrence, GRURecurrence: _recurrence,
 })
