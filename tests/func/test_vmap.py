@@ -408,7 +408,7 @@ def test_methods_without_a_rule_run_per_example_with_a_warning(rng):
     def f(a):
         return a.index_put(idx, _t(np.array([9.0, 8.0])))
 
-    with pytest.warns(RuntimeWarning, match="Tensor.index_put has no batching rule"):
+    with pytest.warns(RuntimeWarning, match="IndexPut has no batching rule"):
         out = vmap(f)(_t(x))
     expected = x.copy()
     expected[:, [0, 2]] = [9.0, 8.0]

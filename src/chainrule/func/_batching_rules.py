@@ -369,14 +369,6 @@ def join(tensors: list, dim: int, new_dim: bool) -> Tensor:
 
 
 
-def fallback(name: str):
-    """A method without a batching rule: :func:`per_example`."""
-    def rule(self, *args, **kwargs):
-        return per_example(self, name, args, kwargs)
-
-    return named(rule, name)
-
-
 def index_select(x, dim: int, index):
     level = max(level_of(x), level_of(index))
     if level == 0:

@@ -327,7 +327,6 @@ class BatchedTensor(rules.Batched):
     gather = rules.gather_like("gather")
     scatter = rules.gather_like("scatter")
     scatter_add = rules.gather_like("scatter_add")
-    index_put = rules.fallback("index_put")
 
     def index_select(self, dim: int, index) -> Tensor:
         return rules.index_select(self, dim, index)
