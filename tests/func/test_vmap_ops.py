@@ -278,6 +278,18 @@ def test_vmap_of_jvp_and_jacfwd_and_jvp_of_vmap_equal_loops(rng):
             lambda x: chainrule.sum(_f(x) * x))(_t(xs[i]))), rtol=1e-9, atol=1e-12)
 
 
+def test_vmap_over_tangents_gives_the_jacobian_and_jacfwd_of_vmap_equals_jacrev(rng):
+    x, xs = _t(rng.standard_normal(4)), _t(rng.standard_normal((B, 4)))
+    expected = _np(func.jacrev(_f)(x))
+    eye = _t(np.eye(4))
+    columns = vmap(lambda t: func.jvp(_f, (x,), (t,))[1])(eye)  # x captured, unbatched
+    np.testing.assert_allclose(_np(columns).T, expected, rtol=1e-10, atol=1e-12)
+    columns = vmap(lambda a, t: func.jvp(_f, (a,), (t,))[1], in_dims=(None, 0))(x, eye)
+    np.testing.assert_allclose(_np(columns).T, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(_np(func.jacfwd(vmap(_f))(xs)), _np(func.jacrev(vmap(_f))(xs)),
+                               rtol=1e-10, atol=1e-12)
+
+
 def test_vmap_of_jvp_and_jacfwd_match_torch_func(rng):
     torch = pytest.importorskip("torch")
     xs, ts = rng.standard_normal((B, 4)), rng.standard_normal((B, 4))
