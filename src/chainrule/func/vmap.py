@@ -369,6 +369,8 @@ def vmap(func: Callable, in_dims=0, out_dims=0, randomness: str = "error", *,
                 [55., 66.]])
         >>> vmap(lambda x, w: x @ w, in_dims=(0, None))(xs, chainrule.tensor([1.0, -1.0]))
         tensor([-1., -1., -1.])
+        >>> vmap(lambda x: chainrule.cat([x, chainrule.nn.functional.relu(-x)]))(xs).shape
+        (3, 4)
     """
     if not callable(func):
         raise TypeError(f"vmap: func must be callable, got {type(func).__name__}")
