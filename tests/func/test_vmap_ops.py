@@ -341,3 +341,17 @@ def test_shape_errors_inside_module_functions_name_the_example_shape():
         vmap(lambda a: chainrule.matmul(a, a))(_t(np.ones((4, 2, 3))))
     with pytest.raises((ShapeError, ValueError), match="\\(3,\\)"):
         vmap(lambda a: F.linear(a, _t(np.ones((2, 4)))))(_t(np.ones((4, 3))))
+
+
+def test_data_of_a_batched_tensor_is_a_value_free_stand_in_of_the_example():
+    seen = {}
+
+    def f(a):
+        seen["shape"], seen["dtype"], seen["strides"] = a.data.shape, a.data.dtype, a.data.strides
+        with pytest.raises(RuntimeError, match="computes on the values of a batched tensor "
+                                               "\\(example shape \\(2, 3\\)\\) with numpy.add"):
+            a.data + 1
+        return a
+
+    vmap(f)(_t(np.ones((4, 2, 3), np.float32)))
+    assert seen == {"shape": (2, 3), "dtype": np.float32, "strides": (0, 0)}

@@ -84,7 +84,11 @@ def _values_error(stand_in, what: str):
 
 
 def _stand_in(x) -> np.ndarray:
-    return np.broadcast_to(np.empty((), x._value.data.dtype), x.shape).view(_NoValues)
+    shape = x.shape  # every element is the same read-only zero bytes (strides 0)
+    return _NoValues(shape, x._value.data.dtype, _ZERO_BYTES, 0, (0,) * len(shape))
+
+
+_ZERO_BYTES = bytes(16)  # one element of any dtype
 
 
 def _refuse(what: str):
