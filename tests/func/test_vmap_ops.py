@@ -389,3 +389,33 @@ def test_nn_layers_under_vmap_match_torch_func_with_copied_weights(name, rng):
 
 def _flat_torch(out):
     return [out] if hasattr(out, "detach") else [t for o in out for t in _flat_torch(o)]
+
+
+class _ScaledCube(Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x.data ** 3 * y.data
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        return grad * 3 * x ** 2 * y, grad * x ** 3
+
+
+def test_fallbacks_under_nested_vmaps_chunks_grad_and_out_dims(rng):
+    x, y = rng.standard_normal((2, 3, 4)), rng.standard_normal(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        inner = vmap(lambda a, b: _ScaledCube.apply(a, b), in_dims=(0, None))
+        out = vmap(inner, in_dims=(0, None))(_t(x), _t(y))
+        chunked = vmap(lambda a: _ScaledCube.apply(a, _t(y)), chunk_size=1)(_t(x))
+        g = vmap(func.grad(lambda a, b: _ScaledCube.apply(a, b).sum(), argnums=1),
+                 in_dims=(0, None))(_t(x), _t(y))
+        looped = vmap(lambda a: (chainrule.eq(a, a.abs()).double(), a.sum()),
+                      out_dims=(1, 0))(_t(x))
+    np.testing.assert_allclose(_np(out), x ** 3 * y)
+    np.testing.assert_allclose(_np(chunked), x ** 3 * y)
+    np.testing.assert_allclose(_np(g), (x ** 3).sum(1))
+    np.testing.assert_array_equal(_np(looped[0]), np.moveaxis(x >= 0, 0, 1))
+    np.testing.assert_allclose(_np(looped[1]), x.sum((1, 2)))
