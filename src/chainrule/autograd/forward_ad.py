@@ -165,9 +165,11 @@ def _suspend() -> tuple:
 # -- the machinery Function.apply calls while a level is active -------------------------------
 def apply_dual(cls, args: tuple):
     """Run ``cls`` on ``args``; if an input carries a tangent, give the outputs theirs."""
-    fw = _state.fw
+    fw, dispatch = _state.fw, _state.dispatch
     tangents = [fw.get(a) if isinstance(a, Tensor) else None for a in args]
-    fw, dispatch = _suspend()  # the forward and the rule run on primals only
+    _state.fw = None  # the forward and the rule run on primals only (_suspend, inlined)
+    if dispatch is apply_dual:
+        _state.dispatch = None
     try:
         if all(t is None for t in tangents):
             return cls.apply(*args)
