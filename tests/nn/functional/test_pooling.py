@@ -344,3 +344,28 @@ def test_adaptive_1d_pools_reject_bad_output_size():
     with pytest.raises(ShapeError, match=r"adaptive_max_pool1d: expected a 2-D \(unbatched\) "
                                          r"or 3-D \(batched\) input, got shape \(4,\)"):
         F.adaptive_max_pool1d(chainrule.zeros(4), 2)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(kernel_size=2), dict(kernel_size=2, stride=1), dict(kernel_size=2, padding=1),
+    dict(kernel_size=2, dilation=2, stride=(1, 2)), dict(kernel_size=2, ceil_mode=True),
+], ids=["s2", "s1", "pad", "dilated", "ceil"])
+def test_max_pool2d_2x2_ties_keep_the_first_maximum(kwargs, rng):
+    # 2x2 windows take their own path (a tournament); few distinct values make many ties.
+    x = rng.integers(-1, 2, (3, 2, 7, 6)).astype(np.float32)
+    out, index = F.max_pool2d(_t(x, False), return_indices=True, **kwargs)
+    values, expected = max_pool2d_ref(x, **kwargs)
+    np.testing.assert_array_equal(out.numpy(), values)
+    np.testing.assert_array_equal(index.numpy(), expected)
+
+
+def test_max_pool2d_2x2_nan_anywhere_in_the_window_wins(rng):
+    torch = pytest.importorskip("torch")
+    x = rng.integers(-1, 2, (4, 1, 2, 2)).astype(np.float32)
+    for k in range(4):
+        x[k, 0].flat[k] = np.nan
+    x[3, 0, 0, 0] = np.nan  # two NaNs: PyTorch's index is the last one
+    out, index = F.max_pool2d(chainrule.tensor(x), 2, return_indices=True)
+    ref, ref_index = torch.nn.functional.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    assert np.isnan(out.numpy()).all()
+    np.testing.assert_array_equal(index.numpy(), ref_index.numpy())
