@@ -72,3 +72,24 @@ def test_softmax_cross_entropy_matches_torch(rng):
     np.testing.assert_allclose(loss, expected.item(), rtol=1e-5)
     np.testing.assert_allclose(grad, t.grad.numpy(), rtol=1e-5, atol=1e-7)
     assert grad.dtype == np.float32
+
+
+def test_attention_floor_matches_torch_gradients(rng):
+    torch = pytest.importorskip("torch")
+    bench = workload("attention_step")
+    params, (x, target) = bench.init_params(rng), bench.inputs(rng)
+    theirs = torch_loss_and_grads(torch, bench.model(torch.nn), torch.nn.functional.mse_loss,
+                                  params, x, target)
+    check(bench.numpy_loss_and_grads(params, x, target), theirs, atol=1e-7)
+
+
+def test_conv_large_floor_matches_torch_gradients(rng):
+    torch = pytest.importorskip("torch")
+    bench = workload("conv_large")
+    params, (x, target) = bench.init_params(rng), bench.inputs(rng)
+
+    def loss_fn(out, target):
+        return out.mean()
+
+    theirs = torch_loss_and_grads(torch, bench.model(torch.nn), loss_fn, params, x, target)
+    check(bench.numpy_loss_and_grads(params, x, target), theirs, atol=1e-7)
