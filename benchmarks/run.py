@@ -15,8 +15,8 @@ import os
 import platform
 import sys
 
-WORKLOADS = ["op_overhead", "deep_chain", "mlp_step", "cnn_step", "lstm_step",
-             "checkpoint_memory", "maml_step", "vmap_grad"]
+WORKLOADS = ["op_overhead", "deep_chain", "mlp_step", "cnn_step", "conv_large", "lstm_step",
+             "attention_step", "checkpoint_memory", "train_memory", "maml_step", "vmap_grad"]
 
 
 def _environment() -> dict:
