@@ -28,7 +28,7 @@ class Tensor(TensorOps):
     """
 
     __slots__ = ("data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "_base",
-                 "_grad_acc", "_retains_grad", "__weakref__")
+                 "_leaf_edge", "_retains_grad", "__weakref__")
     __array_ufunc__ = None  # `ndarray * Tensor` falls through to Tensor.__rmul__
 
     def __init__(self, data: np.ndarray, requires_grad: bool = False) -> None:
@@ -398,7 +398,7 @@ def _init(t: Tensor, data: np.ndarray, requires_grad: bool, grad_fn, output_nr: 
     t._output_nr = output_nr
     t._vc = None  # the version counter: made on first need, shared by views
     t._base = None
-    t._grad_acc = None
+    t._leaf_edge = None  # (AccumulateGrad, 0): the edge into a leaf, made on first use
     t._retains_grad = False
 
 

@@ -19,7 +19,7 @@ import weakref
 
 import numpy as np
 
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, _init, _new, _wrap
 from . import forward_ad as _forward_ad
 from .grad_mode import _state
 
@@ -85,7 +85,7 @@ class FunctionCtx:
                 versions.append(vc[0] if vc else 0)
             else:
                 versions.append(None)
-        self._saved_versions = versions
+        self._saved_versions = _shared(_VERSIONS, tuple(versions))
 
     @property
     def saved_tensors(self) -> tuple:
@@ -243,10 +243,15 @@ class AccumulateGrad:
 
 def grad_accumulator(leaf: Tensor) -> AccumulateGrad:
     """The leaf's AccumulateGrad node, made once so every use of the leaf shares it."""
-    acc = leaf._grad_acc
-    if acc is None:
-        acc = leaf._grad_acc = AccumulateGrad(leaf)
-    return acc
+    return (leaf._leaf_edge or _leaf_edge(leaf))[0]
+
+
+def _leaf_edge(leaf: Tensor) -> tuple[AccumulateGrad, int]:
+    """The edge into a leaf, (its AccumulateGrad, 0), made on first use and kept on the leaf."""
+    edge = leaf._leaf_edge
+    if edge is None:
+        edge = leaf._leaf_edge = (AccumulateGrad(leaf), 0)
+    return edge
 
 
 class Function:
@@ -323,18 +328,16 @@ class Function:
         for a in args:
             if isinstance(a, Tensor) and a._requires_grad:
                 fn = a.grad_fn
-                if fn is not None:
-                    edges.append((fn, a._output_nr))
-                else:
-                    acc = a._grad_acc
-                    edges.append((acc if acc is not None else grad_accumulator(a), 0))
+                edges.append((fn, a._output_nr) if fn is not None else
+                             a._leaf_edge or _leaf_edge(a))  # a leaf's edge is made once
                 shapes.append(a.data.shape)
                 needs.append(True)
             else:
                 edges.append(_NO_EDGE)
                 shapes.append(None)
                 needs.append(save_all and isinstance(a, Tensor) and a.data.dtype.kind == "f")
-        ctx.needs_input_grad = tuple(needs)
+        needs, shapes = tuple(needs), tuple(shapes)
+        ctx.needs_input_grad = _NEEDS.get(needs) or _shared(_NEEDS, needs)
         if cls._numpy_forward:
             raw = cls.forward(ctx, *args)
         else:
@@ -344,15 +347,17 @@ class Function:
             finally:
                 _state.enabled = True
         ctx.next_functions = tuple(edges)
-        ctx._input_shapes = shapes
+        ctx._input_shapes = _SHAPES.get(shapes) or _shared(_SHAPES, shapes)
         if _state.anomaly:
             ctx._trace = traceback.format_stack()[:-2]
         if type(raw) is not tuple:  # the common case: one output
             data = raw if type(raw) is np.ndarray else _as_array(raw)
             differentiable = data.dtype.kind == "f" and not ctx._non_diff
             ctx._outputs = (raw,)
-            ctx._output_meta = ((data.shape, data.dtype, differentiable),)
-            t = _wrap(data, differentiable, ctx if differentiable else None, 0)
+            meta = ((data.shape, data.dtype, differentiable),)
+            ctx._output_meta = _META.get(meta) or _shared(_META, meta)
+            t = _new(Tensor)
+            _init(t, data, differentiable, ctx if differentiable else None, 0)
             ctx._output_vcs = (t._shared_version(),) if ctx._to_save else (None,)
             return t
         ctx._outputs = raw
@@ -371,6 +376,24 @@ class Function:
 
 
 _NO_EDGE = (None, 0)
+# A recorded op keeps its node alive until backward, and Python's cyclic GC walks everything
+# alive. needs_input_grad, the input shapes, the output's (shape, dtype, differentiable) and the
+# versions of saved tensors repeat from op to op, so nodes share one tuple of each (op_overhead forward: GC was ~60% of it).
+# One table per kind: (True,) == (1,), so needs and shapes must not meet.
+_NEEDS: dict = {}
+_SHAPES: dict = {}
+_META: dict = {}
+_VERSIONS: dict = {}
+
+
+def _shared(table: dict, key: tuple) -> tuple:
+    """The one stored tuple equal to ``key`` (``key`` itself, the first time)."""
+    shared = table.get(key)
+    if shared is None:
+        if len(table) >= 4096:  # many distinct shapes (e.g. variable lengths): start over
+            table.clear()
+        shared = table[key] = key
+    return shared
 
 
 def _as_array(out) -> np.ndarray:
