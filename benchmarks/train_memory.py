@@ -76,6 +76,7 @@ def run(repeat: int = 1, steps: int = 10_000) -> dict:
     growth = ours["end"] - ours["after_warmup"]
     theirs_growth = theirs["end"] - theirs["after_warmup"] if theirs else None
     rows.append(row("growth", "MiB", growth, theirs_growth))
+    rows[-1]["ratio"] = None  # a ratio of two differences near zero means nothing
     return {"workload": "train_memory", "rows": rows,
             "notes": f"mlp_step's MLP, {steps} SGD steps in a child process per library, "
             f"resident memory from /proc/self/statm; growth = end - after step "
