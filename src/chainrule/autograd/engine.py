@@ -44,7 +44,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
             if grads is None:  # every edge into it delivered None: nothing to propagate
                 _release_children(node, deps, ready)
                 continue
-            grads = _run_pre_hooks(node, grads)
+            if node._pre_hooks:
+                grads = _run_pre_hooks(node, grads)
             if captured is not None:
                 for nr, grad in enumerate(grads):
                     for i in wanted.get((node, nr), ()):
@@ -163,13 +164,16 @@ def _check_and_post_hook(node, grad_inputs: tuple, grad_outputs: list) -> None:
 def _count_dependencies(roots: list) -> dict:
     deps: dict = {}
     stack = list(dict.fromkeys(roots))
-    seen = set(stack)
+    roots = set(stack)  # walked from the start; any other node is walked when first counted
     while stack:
         for child, _ in stack.pop().next_functions:
-            if child is not None:
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
+            if child is None:
+                continue
+            if child in deps:
+                deps[child] += 1
+            else:
+                deps[child] = 1
+                if child not in roots:
                     stack.append(child)
     return deps
 
