@@ -119,10 +119,7 @@ def _release_children(node, deps: dict, ready: list) -> None:
 
 
 def _run_pre_hooks(node, grads: list) -> list:
-    hooks = node._pre_hooks
-    if not hooks:
-        return grads
-    for nr, fns in hooks.items():
+    for nr, fns in node._pre_hooks.items():
         for fn in fns:
             if nr == -1:  # a node pre-hook sees all output gradients at once
                 result = fn(tuple(grads))
@@ -167,11 +164,9 @@ def _count_dependencies(roots: list) -> dict:
     roots = set(stack)  # walked from the start; any other node is walked when first counted
     while stack:
         for child, _ in stack.pop().next_functions:
-            if child is None:
-                continue
             if child in deps:
                 deps[child] += 1
-            else:
+            elif child is not None:
                 deps[child] = 1
                 if child not in roots:
                     stack.append(child)
