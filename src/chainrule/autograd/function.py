@@ -326,20 +326,23 @@ class Function:
         (so forward saves what the rules read), as a jvp rule may read it."""
         ctx = FunctionCtx()
         ctx._fn = cls
-        edges, shapes, needs = [], [], []
+        edges, shapes = [], []
         for a in args:
             if isinstance(a, Tensor) and a._requires_grad:
                 fn = a.grad_fn
                 edges.append((fn, a._output_nr) if fn is not None else
                              a._leaf_edge or _leaf_edge(a))  # a leaf's edge is made once
                 shapes.append(a.data.shape)
-                needs.append(True)
             else:
                 edges.append(_NO_EDGE)
                 shapes.append(None)
-                needs.append(save_all and isinstance(a, Tensor) and a.data.dtype.kind == "f")
-        needs, shapes = tuple(needs), tuple(shapes)
-        ctx.needs_input_grad = _NEEDS.get(needs) or _shared(_NEEDS, needs)
+        shapes = tuple(shapes)
+        shapes, needs = _SHAPES.get(shapes) or _shared_shapes(shapes)
+        if save_all:
+            needs = tuple(n or (isinstance(a, Tensor) and a.data.dtype.kind == "f")
+                          for n, a in zip(needs, args, strict=True))
+            needs = _NEEDS.get(needs) or _shared(_NEEDS, needs)
+        ctx.needs_input_grad = needs
         if cls._numpy_forward:
             raw = cls.forward(ctx, *args)
         else:
@@ -349,7 +352,7 @@ class Function:
             finally:
                 _state.enabled = True
         ctx.next_functions = tuple(edges)
-        ctx._input_shapes = _SHAPES.get(shapes) or _shared(_SHAPES, shapes)
+        ctx._input_shapes = shapes
         if _state.anomaly:
             ctx._trace = traceback.format_stack()[:-2]
         if type(raw) is not tuple:  # the common case: one output
@@ -382,7 +385,7 @@ _NO_EDGE = (None, 0)
 # alive. needs_input_grad, the input shapes, the output's (shape, dtype, differentiable) and the
 # versions of saved tensors repeat from op to op, so nodes share one tuple of each (in
 # op_overhead's forward the GC's walks had been ~60% of the time).
-# One table per kind: (True,) == (1,), so needs and shapes must not meet.
+# One table per kind: (True,) == (1,), so needs and shapes must not meet as keys.
 _NEEDS: dict = {}
 _SHAPES: dict = {}
 _META: dict = {}
@@ -397,6 +400,15 @@ def _shared(table: dict, key: tuple) -> tuple:
             table.clear()
         shared = table[key] = key
     return shared
+
+
+def _shared_shapes(shapes: tuple) -> tuple[tuple, tuple]:
+    """The stored (input shapes, needs_input_grad) for ``shapes``: an input has a shape there
+    exactly when it requires grad, so one lookup gives both."""
+    if len(_SHAPES) >= 4096:
+        _SHAPES.clear()
+    entry = _SHAPES[shapes] = (shapes, tuple(shape is not None for shape in shapes))
+    return entry
 
 
 def _as_array(out) -> np.ndarray:
