@@ -280,6 +280,14 @@ def double_vjp_jvp(ctx, *tangents):
     return result if type(ctx.out) is tuple else result[0]
 
 
+def add_terms(terms: list):
+    """The sum of a rule's tangent terms (one per input that has a tangent; never empty)."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
 def zero_jvp(ctx, *tangents):
     """Piecewise constant (floor, sign, random draws): the tangent is zero."""
     outs = ctx.out if type(ctx.out) is tuple else (ctx.out,)

@@ -33,7 +33,7 @@ from collections import OrderedDict
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..autograd.forward_ad import linear_jvp, multilinear_jvp
+from ..autograd.forward_ad import add_terms, linear_jvp, multilinear_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor
 
@@ -251,7 +251,7 @@ class Convolution(Function):
             terms.append(Convolution.apply(x, tangent_w, None, *conf))
         if tangent_b is not None:
             terms.append(tangent_b.reshape(-1, 1, 1))
-        return sum(terms[1:], terms[0])
+        return add_terms(terms)
 
 
 class ConvTranspose(Function):
@@ -318,7 +318,7 @@ class ConvWeight(Function):
         terms = [] if tangent_x is None else [ConvWeight.apply(tangent_x, g, kernel, *conf, None)]
         if tangent_g is not None:
             terms.append(ConvWeight.apply(x, tangent_g, kernel, *conf, None))
-        return sum(terms[1:], terms[0])
+        return add_terms(terms)
 
 
 def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Pair,

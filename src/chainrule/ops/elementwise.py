@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.forward_ad import diagonal_jvp, linear_jvp, multilinear_jvp, zero_jvp
+from ..autograd.forward_ad import add_terms, diagonal_jvp, linear_jvp, multilinear_jvp, zero_jvp
 from ..autograd.function import Function
 from ..dtype import DType, as_numpy_dtype, result_type
 from ..errors import DTypeError, ShapeError
@@ -184,7 +184,7 @@ class Div(Function):
         terms = [] if tangent_x is None else [tangent_x / y]
         if tangent_y is not None:
             terms.append(-tangent_y * ctx.out / y)  # d(x/y) = dx/y - (x/y) dy/y
-        return sum(terms[1:], terms[0])
+        return add_terms(terms)
 
 
 def div(input: TensorLike, other: TensorLike, *, rounding_mode: str | None = None) -> Tensor:
@@ -301,7 +301,7 @@ class Pow(Function):
         if tangent_y is not None:
             from .comparison import where
             terms.append(tangent_y * ctx.out * where(x > 0, x, 1.0).log())
-        return sum(terms[1:], terms[0])
+        return add_terms(terms)
 
 
 class PowScalar(Function):

@@ -12,7 +12,7 @@ import string
 
 import numpy as np
 
-from ..autograd.forward_ad import linear_jvp, multilinear_jvp
+from ..autograd.forward_ad import add_terms, linear_jvp, multilinear_jvp
 from ..autograd.function import Function
 from ..errors import ShapeError
 from ..tensor import Tensor, _wrap
@@ -147,7 +147,7 @@ class Linear(Function):
             terms.append(Linear.apply(x, tangent_w, None))
         if tangent_b is not None:
             terms.append(tangent_b)
-        return sum(terms[1:], terms[0])
+        return add_terms(terms)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..autograd.forward_ad import diagonal_jvp, zero_jvp
+from ..autograd.forward_ad import add_terms, diagonal_jvp, zero_jvp
 from ..autograd.function import Function
 from ..dtype import result_type
 from ..errors import DTypeError
@@ -539,7 +539,7 @@ class Clamp(Function):
             terms.append(keep_where(x < lo if hi is None else (x < lo) & (lo < hi), tangent_lo))
         if tangent_hi is not None:
             terms.append(keep_where(x > hi if lo is None else (x > hi) | (hi < lo), tangent_hi))
-        return sum(terms[1:], terms[0])
+        return add_terms(terms)
 
 
 def clamp(
