@@ -6,6 +6,7 @@ import pytest
 import chainrule
 from chainrule.autograd import gradcheck, gradgradcheck
 from chainrule.ops import conv as C
+from tests.nn.functional.test_conv import conv2d_ref
 
 
 def _leaf(rng, *shape, dtype=np.float64):
@@ -25,21 +26,8 @@ IDS = [f"case{i}" for i in range(len(CASES))]
 
 
 def _conv_ref(x, w, stride, padding, dilation, groups):
-    """A naive loop over output positions."""
-    xp = np.pad(x, ((0, 0), (0, 0), padding[0], padding[1]))
-    o, cg, kh, kw = w.shape
-    oh = (xp.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    ow = (xp.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    out = np.zeros((x.shape[0], o, oh, ow))
-    for k in range(o):
-        g = k // (o // groups)
-        for i in range(oh):
-            for j in range(ow):
-                r, c = i * stride[0], j * stride[1]
-                patch = xp[:, g * cg:(g + 1) * cg, r:r + dilation[0] * (kh - 1) + 1:dilation[0],
-                           c:c + dilation[1] * (kw - 1) + 1:dilation[1]]
-                out[:, k, i, j] = (patch * w[k]).sum((1, 2, 3))
-    return out
+    """The naive loop of the functional tests, with padding as ((top, bottom), (left, right))."""
+    return conv2d_ref(x, w, None, stride, padding, dilation, groups)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
