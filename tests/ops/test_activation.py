@@ -27,6 +27,32 @@ def test_relu_gradient_at_zero_is_zero():
     np.testing.assert_array_equal(_grad(chainrule.relu, [-1.0, 0.0, 2.0]), [0.0, 0.0, 1.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_relu_backward_drops_inf_and_nan_where_the_output_is_not_positive(dtype, create_graph):
+    # As torch's threshold_backward (a where, not a product with the mask: inf * 0 = NaN).
+    x = _leaf([-1.0, 0.0, 2.0, -3.0, 4.0], dtype)
+    seed = chainrule.tensor(np.array([np.inf, np.nan, 5.0, -2.0, np.nan], dtype=dtype))
+    (grad,) = chainrule.autograd.grad(chainrule.relu(x), [x], seed, create_graph=create_graph)
+    assert grad.dtype == x.dtype
+    np.testing.assert_array_equal(grad.data, np.array([0.0, 0.0, 5.0, 0.0, np.nan], dtype))
+    assert not np.signbit(grad.data[[0, 1, 3]]).any()  # +0.0, as np.where(mask, grad, 0)
+
+
+def test_relu_backward_of_a_broadcast_gradient_matches_the_mask(rng):
+    x = _leaf(rng.standard_normal((3, 4)))
+    chainrule.relu(x).sum().backward()  # sum's backward hands relu a broadcast view
+    np.testing.assert_array_equal(x.grad.data, (x.data > 0).astype(np.float64))
+
+
+def test_relu_second_derivative_flows_through_the_incoming_gradient(rng):
+    x = _leaf(rng.standard_normal(6))
+    seed = _leaf(rng.standard_normal(6))
+    (grad,) = chainrule.autograd.grad(chainrule.relu(x), [x], seed, create_graph=True)
+    grad.sum().backward()
+    np.testing.assert_array_equal(seed.grad.data, (x.data > 0).astype(np.float64))
+
+
 def test_leaky_relu_gradient_at_zero_is_the_negative_slope():
     got = _grad(lambda x: chainrule.leaky_relu(x, 0.1), [-1.0, 0.0, 2.0])
     np.testing.assert_allclose(got, [0.1, 0.1, 1.0])

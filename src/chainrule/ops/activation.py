@@ -12,7 +12,8 @@ import numpy as np
 
 from ..autograd.forward_ad import diagonal_jvp
 from ..autograd.function import Function
-from ..tensor import Tensor
+from ..autograd.grad_mode import _state
+from ..tensor import Tensor, _wrap
 from .comparison import keep_where, where
 from .elementwise import to_dtype
 from .reduction import normalize_dims
@@ -73,9 +74,27 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        return keep_where(out.data > 0, grad)
+        g = grad.data
+        if _state.enabled or _state.dispatch is not None or g.dtype != out.data.dtype:
+            # create_graph, vmap or forward AD: a Where node, differentiable in grad
+            return keep_where(out.data > 0, grad)
+        return _wrap(_keep_positive(g, out.data))
 
     jvp = diagonal_jvp
+
+
+def _keep_positive(grad: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``np.where(out > 0, grad, 0)`` as a bitwise and with an all-ones/all-zeros integer mask.
+
+    The same bits as np.where (inf or NaN in grad still give +0.0 where out <= 0, which a
+    product with the mask would turn into NaN), without np.where's branch per element, ~10x
+    slower on a random mask: relu's backward on (128, 512) float32 takes ~30 us instead of ~330.
+    """
+    bits = np.dtype(f"i{grad.dtype.itemsize}")
+    mask = np.asarray(out > 0).astype(bits)  # asarray: 0-d comparisons give a scalar
+    np.negative(mask, out=mask)  # 1 -> all bits set
+    np.bitwise_and(mask, grad.view(bits), out=mask)
+    return mask.view(grad.dtype)
 
 
 def relu(input: Tensor) -> Tensor:
