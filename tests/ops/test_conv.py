@@ -50,7 +50,7 @@ def test_transpose_and_weight_are_the_adjoints_of_convolution(case, rng):
     z = C.conv_transpose(chainrule.tensor(g), chainrule.tensor(w), stride, padding, dilation,
                          groups, xs[2:])
     dw = C.ConvWeight.apply(chainrule.tensor(x), chainrule.tensor(g), ws[2:], stride, padding,
-                            dilation, groups, None)
+                            dilation, groups)
     assert z.shape == xs and dw.shape == ws
     np.testing.assert_allclose((z.numpy() * x).sum(), (g * y).sum(), rtol=1e-10)
     np.testing.assert_allclose((dw.numpy() * w).sum(), (g * y).sum(), rtol=1e-10)
@@ -86,7 +86,7 @@ def test_conv_weight_gradcheck_and_gradgradcheck(rng):
     x, g = _leaf(rng, *xs), _leaf(rng, 1, 6, 5, 3)
 
     def fn(x, g):
-        return C.ConvWeight.apply(x, g, ws[2:], stride, padding, dilation, groups, None)
+        return C.ConvWeight.apply(x, g, ws[2:], stride, padding, dilation, groups)
 
     assert fn(x, g).shape == ws
     assert gradcheck(fn, (x, g), check_forward_ad=True)
@@ -117,7 +117,37 @@ def test_grad_fn_is_named_like_pytorch(rng):
     assert out.grad_fn.name() == "ConvolutionBackward0"
 
 
-def test_backward_twice_with_retained_graph_recomputes_the_columns(rng):
+@pytest.mark.parametrize("case", CASES[:4], ids=IDS[:4])
+def test_one_image_per_chunk_gives_the_same_results(case, rng, monkeypatch):
+    """Columns are built a chunk of images at a time; chunks of one image (three of them)
+    must agree with the loop for the forward, the bias and both adjoints."""
+    monkeypatch.setattr(C, "_CHUNK_BYTES", 1)
+    xs, ws, stride, padding, dilation, groups = case
+    xs = (3, *xs[1:])
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    out = C.convolution(chainrule.tensor(x), chainrule.tensor(w), chainrule.tensor(b), stride,
+                        padding, dilation, groups)
+    y = _conv_ref(x, w, stride, padding, dilation, groups)
+    np.testing.assert_allclose(out.numpy(), y + b.reshape(-1, 1, 1), rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    z = C.conv_transpose(chainrule.tensor(g), chainrule.tensor(w), stride, padding, dilation,
+                         groups, xs[2:])
+    dw = C.ConvWeight.apply(chainrule.tensor(x), chainrule.tensor(g), ws[2:], stride, padding,
+                            dilation, groups)
+    np.testing.assert_allclose((z.numpy() * x).sum(), (g * y).sum(), rtol=1e-10)
+    np.testing.assert_allclose((dw.numpy() * w).sum(), (g * y).sum(), rtol=1e-10)
+
+
+def test_empty_batch_gives_empty_output_and_zero_weight_gradient(rng):
+    x, w = _leaf(rng, 0, 2, 4, 4), _leaf(rng, 3, 2, 3, 3)
+    out = C.convolution(x, w, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
+    assert out.shape == (0, 3, 4, 4)
+    out.sum().backward()
+    assert x.grad.shape == (0, 2, 4, 4)
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros((3, 2, 3, 3)))
+
+
+def test_backward_twice_with_retained_graph_gives_the_same_gradient(rng):
     x, w = _leaf(rng, 1, 2, 4, 4), _leaf(rng, 3, 2, 3, 3)
     out = C.convolution(x, w, None, (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
     out.sum().backward(retain_graph=True)
@@ -126,7 +156,7 @@ def test_backward_twice_with_retained_graph_recomputes_the_columns(rng):
     np.testing.assert_allclose(w.grad.numpy(), 2 * first)
 
 
-def test_modifying_the_input_in_place_is_caught_before_stale_columns_are_used(rng):
+def test_modifying_the_input_in_place_is_caught_before_backward(rng):
     x, w = _leaf(rng, 1, 2, 4, 4), _leaf(rng, 3, 2, 3, 3)
     y = x * 1
     out = C.convolution(y, w, None, (1, 1), ((0, 0), (0, 0)), (1, 1), 1)
@@ -209,6 +239,6 @@ def test_nothing_returned_aliases_a_reused_scratch_buffer(rng, monkeypatch):
         expected = _conv_ref(x, w, stride, padding, dilation, groups)
         np.testing.assert_allclose(first.numpy(), expected, atol=1e-12)
         np.testing.assert_allclose(second.numpy(), 2 * expected, atol=1e-12)
-        args = (_leaf(rng, *xs), _leaf(rng, *ws), None)
-        assert gradgradcheck(lambda x, w: C.convolution(x, w, None, stride, padding, dilation,
-                                                        groups), args[:2])
+        conf = (stride, padding, dilation, groups)
+        assert gradgradcheck(lambda x, w, conf=conf: C.convolution(x, w, None, *conf),
+                             (_leaf(rng, *xs), _leaf(rng, *ws)))
