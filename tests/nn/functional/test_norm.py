@@ -98,6 +98,121 @@ def test_batch_norm_gradcheck_and_gradgradcheck(rng, training):
     assert gradgradcheck(fn, args)
 
 
+def _composed_batch_norm(x, w, b, training, rm, rv, eps=1e-5):
+    """The reference: BatchNorm from chainrule's elementwise ops and reductions."""
+    dims, shape = (0, *range(2, x.ndim)), (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if training:
+        mean = x.mean(dims, keepdim=True)
+        var = ((x - mean) * (x - mean)).mean(dims, keepdim=True)
+    else:
+        mean, var = rm.reshape(shape), rv.reshape(shape)
+    out = (x - mean) * (var + eps).rsqrt()
+    out = out if w is None else out * w.reshape(shape)
+    return out if b is None else out + b.reshape(shape)
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("affine", ["both", "weight", "none"])
+def test_batch_norm_gradients_and_forward_ad(rng, training, affine):
+    rm, rv = _t(rng.standard_normal(3), False), _t(rng.uniform(0.5, 2, 3), False)
+    x = _t(rng.standard_normal((4, 3, 2, 3)) * 2 + 1)
+    w = _t(rng.standard_normal(3)) if affine != "none" else None
+    b = _t(rng.standard_normal(3)) if affine == "both" else None
+    params = [t for t in (w, b) if t is not None]
+
+    def fn(x, *p):
+        return F.batch_norm(x, rm, rv, *p, training=training)
+
+    assert gradcheck(fn, (x, *params), check_forward_ad=True)
+    assert gradgradcheck(fn, (x, *params))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_backward_matches_the_composed_rule(rng, training):
+    """The NumPy backward (no create_graph) and the chainrule-ops one (create_graph) both
+    agree with autograd through the composed formula."""
+    rm, rv = _t(rng.standard_normal(4), False), _t(rng.uniform(0.5, 2, 4), False)
+    arrays = [rng.standard_normal((5, 4, 6)) * 3 - 2, rng.standard_normal(4),
+              rng.standard_normal(4)]
+    grad = rng.standard_normal((5, 4, 6))
+    ref = [_t(a) for a in arrays]
+    _composed_batch_norm(*ref, training, rm, rv).backward(_t(grad, False))
+    for create_graph in (False, True):
+        xs = [_t(a) for a in arrays]
+        out = F.batch_norm(xs[0], rm.clone(), rv.clone(), *xs[1:], training=training)
+        grads = chainrule.autograd.grad(out, xs, _t(grad, False), create_graph=create_graph)
+        for g, r in zip(grads, ref, strict=True):
+            np.testing.assert_allclose(g.data, r.grad.data, rtol=1e-10, atol=1e-10)
+
+
+def test_batch_norm_reverse_over_forward_matches_reverse_over_reverse(rng):
+    from chainrule.func import jacfwd, jacrev
+
+    w, b = _t(rng.standard_normal(2), False), _t(rng.standard_normal(2), False)
+
+    def loss(x):
+        out = F.batch_norm(x, None, None, w, b, training=True)
+        return (out * out * out).sum()
+
+    x = _t(rng.standard_normal((3, 2, 2)), False)
+    np.testing.assert_allclose(jacrev(jacfwd(loss))(x).data, jacrev(jacrev(loss))(x).data,
+                               rtol=1e-9, atol=1e-9)
+
+
+def test_batch_norm_gradient_of_a_dual_input_carries_its_tangent(rng):
+    """A backward run inside a dual level (no create_graph) propagates the tangents, as the
+    composed ops do."""
+    from chainrule.autograd import forward_ad as fwAD
+
+    x0 = _t(rng.standard_normal((3, 2, 2)))
+    tangent, grad = (_t(rng.standard_normal((3, 2, 2)), False) for _ in range(2))
+    results = []
+    for fn in (lambda x: F.batch_norm(x, None, None, training=True),
+               lambda x: _composed_batch_norm(x, None, None, True, None, None)):
+        with fwAD.dual_level():
+            x = fwAD.make_dual(x0, tangent)
+            (grad_x,) = chainrule.autograd.grad(fn(x), x, grad)
+            results.append(fwAD.unpack_dual(grad_x).tangent)
+    assert results[0] is not None
+    np.testing.assert_allclose(results[0].data, results[1].data, rtol=1e-10, atol=1e-10)
+
+
+def test_batch_norm_rejects_input_modified_after_forward(rng):
+    x = _t(rng.standard_normal((4, 3)))
+    h = x * 1.0
+    out = F.batch_norm(h, None, None, training=True)
+    h.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_batch_norm_float32_matches_float64(rng):
+    """float32 statistics over 32 * 1024 values per channel (blocks of rows, einsum sums)
+    stay close to float64, also for a mean far from zero."""
+    x = rng.standard_normal((32, 8, 32, 32)) * 0.5 + 4
+    g = rng.standard_normal(x.shape)
+    w, b = rng.standard_normal(8), rng.standard_normal(8)
+    outs, grads = [], []
+    for dtype in (np.float32, np.float64):
+        xs = [_t(a.astype(dtype)) for a in (x, w, b)]
+        out = F.batch_norm(xs[0], None, None, *xs[1:], training=True)
+        out.backward(_t(g.astype(dtype), False))
+        outs.append(out.data)
+        grads.append([t.grad.data for t in xs])
+    np.testing.assert_allclose(outs[0], outs[1], rtol=1e-4, atol=1e-4)
+    for g32, g64 in zip(*grads, strict=True):
+        np.testing.assert_allclose(g32, g64, rtol=1e-3, atol=1e-3 * np.abs(g64).max())
+
+
+def test_batch_norm_mixed_dtypes_are_composed(rng):
+    x = _t(rng.standard_normal((4, 3)).astype(np.float32))
+    w = _t(rng.standard_normal(3))  # float64: the result promotes, as with the ops
+    out = F.batch_norm(x, None, None, w, None, training=True)
+    assert out.dtype == chainrule.float64
+    np.testing.assert_allclose(out.data, _np_norm(x.data.astype(np.float64), (0,), 1e-5) * w.data,
+                               rtol=1e-5)
+
+
 def test_batch_norm_stays_float32(rng):
     x = _t(rng.standard_normal((4, 3)).astype(np.float32))
     w = _t(np.ones(3, np.float32))

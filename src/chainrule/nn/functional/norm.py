@@ -13,9 +13,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ...autograd.forward_ad import add_terms
+from ...autograd.function import Function
+from ...autograd.grad_mode import _state, is_grad_enabled
 from ...errors import DTypeError, ShapeError
 from ...ops.reduction import norm
-from ...tensor import Tensor
+from ...tensor import Tensor, _wrap
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "normalize"]
 
@@ -85,21 +88,32 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
         raise TypeError(f"batch_norm: momentum must be a float, got {momentum!r} (the "
                         f"BatchNorm modules turn momentum=None into a cumulative average)")
+    if training and input.data.size // c <= 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                         f"training, got input of shape {tuple(input.shape)}")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var are needed when not "
+                         "training; pass training=True to use the batch's statistics")
+    if _fusable(input, (running_mean, running_var), (weight, bias)):
+        return BatchNorm.apply(input, weight, bias, running_mean, running_var, bool(training),
+                               momentum, eps)
     dims = (0, *range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training:
-        n = input.data.size // c
-        if n <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
-                             f"training, got input of shape {tuple(input.shape)}")
         out, mean, var = _standardize(input, dims, eps)
-        _update_running(running_mean, running_var, mean.data, var.data, momentum, n)
-    elif running_mean is None or running_var is None:
-        raise ValueError("batch_norm: running_mean and running_var are needed when not "
-                         "training; pass training=True to use the batch's statistics")
+        _update_running(running_mean, running_var, mean.data, var.data, momentum,
+                        input.data.size // c)
     else:
         out = (input - running_mean.reshape(shape)) * (running_var.reshape(shape) + eps).rsqrt()
     return _affine(out, weight, bias, shape)
+
+
+def _fusable(input: Tensor, stats: tuple, params: tuple) -> bool:
+    """Whether :class:`BatchNorm` applies: one dtype throughout and running statistics that
+    take no gradient (as in PyTorch). Anything else, mixed dtypes say, is composed."""
+    dtype = input.data.dtype
+    return (all(t is None or t.data.dtype == dtype and not t.requires_grad for t in stats)
+            and all(t is None or t.data.dtype == dtype for t in params))
 
 
 def _update_running(running_mean: Tensor | None, running_var: Tensor | None, mean: np.ndarray,
@@ -115,6 +129,173 @@ def _update_running(running_mean: Tensor | None, running_var: Tensor | None, mea
         running_var.data *= 1 - momentum
         running_var.data += (momentum * unbiased).astype(running_var.data.dtype, copy=False)
         running_var._bump_version()
+
+
+def _channels(x: np.ndarray) -> np.ndarray:
+    """(N, C, *) as (N, C, L): each channel's values in N rows of L."""
+    return x.reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
+
+
+_BLOCK_BYTES = 1 << 18  # a block of rows that stays in the L2 cache between passes
+
+
+def _blocks(x3: np.ndarray):
+    """Slices of dim 0 of (N, C, L) of about _BLOCK_BYTES each, and a scratch buffer that fits
+    one: BatchNorm's passes centre a block in cache instead of writing a centred copy of x."""
+    rows = max(1, _BLOCK_BYTES // max(1, x3[0].nbytes))
+    buf = np.empty((min(rows, x3.shape[0]), *x3.shape[1:]), x3.dtype)
+    return [slice(i, i + rows) for i in range(0, x3.shape[0], rows)], buf
+
+
+class BatchNorm(Function):
+    """y = (x - mean) * inv_std * weight + bias per channel (dim 1), inv_std = 1/sqrt(var + eps).
+
+    Training: mean and (biased) var are the batch's, over every dim but 1, and the running
+    statistics are updated in place; eval: they are running_mean and running_var.
+
+    A primitive for speed (PyTorch fuses it too): composed, a BatchNorm2d on (32, 64, 32, 32)
+    float32 took ~33 ms forward + backward, against ~8 ms in torch. Forward: the channel
+    sums are one ``einsum`` each, and one centred copy of x is first the variance's operand
+    and then, scaled and shifted in place, the output. Backward, with xhat = (x - mean) inv_std
+    and means over each channel's M = N * L values, is the closed form
+
+        grad_x = weight inv_std (grad - mean(grad) - xhat mean(grad xhat))   (training)
+        grad_x = weight inv_std grad                                         (eval)
+        grad_weight = sum(grad xhat),  grad_bias = sum(grad),
+
+    in NumPy from x and the saved statistics; under ``create_graph`` or forward AD the same
+    rule runs in chainrule ops, with xhat recomputed from x, so it is differentiable again.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
+        x3 = _channels(x.data)
+        count = x3.shape[0] * x3.shape[2]
+        blocks, buf = _blocks(x3)
+        if training:
+            mean = np.einsum("ncl->c", x3) / count
+            var = np.zeros_like(mean)
+            for rows in blocks:
+                centred = np.subtract(x3[rows], mean[:, None], out=buf[:len(x3[rows])])
+                var += np.einsum("ncl,ncl->c", centred, centred)
+            var /= count
+            _update_running(running_mean, running_var, mean, var, momentum, count)
+        else:
+            mean, var = running_mean.data.copy(), running_var.data
+        inv_std = 1 / np.sqrt(var + eps)
+        scale = (inv_std if weight is None else inv_std * weight.data)[:, None]
+        out = np.empty_like(x3)
+        for rows in blocks:  # out = (x - mean) scale + bias
+            centred = np.subtract(x3[rows], mean[:, None], out=buf[:len(x3[rows])])
+            np.multiply(centred, scale, out=out[rows])
+            if bias is not None:
+                out[rows] += bias.data[:, None]
+        ctx.save_for_backward(x, weight)
+        ctx.stats = (mean, inv_std, training, eps)
+        return out.reshape(x.data.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        if is_grad_enabled() or _state.fw is not None:  # create_graph, or forward over reverse
+            xhat, inv_std = _xhat(x, ctx.stats, True)
+            grads = _batch_norm_grads(xhat, inv_std, weight, grad, ctx.stats[2],
+                                      ctx.needs_input_grad)
+        else:
+            grads = _batch_norm_grads_numpy(x.data, weight, grad.data, ctx.stats,
+                                            ctx.needs_input_grad)
+        return (*grads, None, None, None, None, None)
+
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_w, tangent_b, *_):
+        x, weight = ctx.primals[:2]
+        xhat, inv_std = _xhat(x, ctx.stats, is_grad_enabled() and x.requires_grad)
+        dims, shape = _dims(x)
+        terms = []
+        if tangent_x is not None:  # the Jacobian in x is symmetric: the backward's projection
+            t = tangent_x
+            if ctx.stats[2]:
+                t = t - t.mean(dims, keepdim=True) - xhat * (xhat * t).mean(dims, keepdim=True)
+            t = t * inv_std
+            terms.append(t if weight is None else t * weight.reshape(shape))
+        if tangent_w is not None:
+            terms.append(xhat * tangent_w.reshape(shape))
+        if tangent_b is not None:
+            terms.append(tangent_b.reshape(shape))
+        return add_terms(terms)
+
+
+def _dims(x: Tensor) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The dims the statistics run over, and the shape a (C,) vector broadcasts as."""
+    return (0, *range(2, x.ndim)), (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def _xhat(x: Tensor, stats: tuple, graph: bool) -> tuple[Tensor, Tensor]:
+    """(xhat, inv_std) with kept dims: recomputed from x in chainrule ops if ``graph`` (and
+    training), so gradients flow through the statistics; else from the saved statistics."""
+    mean, inv_std, training, eps = stats
+    dims, shape = _dims(x)
+    if graph and training:
+        xhat, _, var = _standardize(x, dims, eps)
+        return xhat, (var + eps).rsqrt()
+    inv = _wrap(inv_std.reshape(shape))
+    if graph:
+        return (x - _wrap(mean.reshape(shape))) * inv, inv
+    return _wrap((x.data - mean.reshape(shape)) * inv.data), inv
+
+
+def _batch_norm_grads(xhat: Tensor, inv_std: Tensor, weight: Tensor | None, grad: Tensor,
+                      training: bool, need) -> tuple:
+    """BatchNorm's closed-form gradients in chainrule ops (differentiable)."""
+    dims, shape = _dims(grad)
+    grad_x = grad_w = grad_b = None
+    if need[0]:
+        g = grad if weight is None else grad * weight.reshape(shape)
+        if training:
+            g = g - g.mean(dims, keepdim=True) - xhat * (g * xhat).mean(dims, keepdim=True)
+        grad_x = g * inv_std
+    if need[1]:
+        grad_w = (grad * xhat).sum(dims)
+    if need[2]:
+        grad_b = grad.sum(dims)
+    return grad_x, grad_w, grad_b
+
+
+def _batch_norm_grads_numpy(x: np.ndarray, weight: Tensor | None, grad: np.ndarray,
+                            stats: tuple, need) -> tuple:
+    """The same rule in NumPy: grad_x = scale grad + k (x - mean) + shift per channel, with
+    scale = weight inv_std and (training) k = -scale inv_std^2 mean(grad (x - mean)), shift =
+    -scale mean(grad). Two passes over blocks of rows (sums, then grad_x), each centring its
+    block of x in a cache-sized buffer."""
+    mean, inv_std, training, _ = stats
+    g3, x3 = _channels(grad), _channels(x)
+    count = x3.shape[0] * x3.shape[2]
+    blocks, buf = _blocks(x3)
+    scale = inv_std if weight is None else inv_std * weight.data
+    sum_g = np.einsum("ncl->c", g3) if need[2] or need[0] and training else None
+    dot = None  # sum(grad (x - mean))
+    if need[1] or need[0] and training:
+        dot = np.zeros_like(inv_std)
+        for rows in blocks:
+            centred = np.subtract(x3[rows], mean[:, None], out=buf[:len(x3[rows])])
+            dot += np.einsum("ncl,ncl->c", g3[rows], centred)
+    grad_x = None
+    if need[0] and training:
+        k = (-scale * inv_std * inv_std * dot / count)[:, None]
+        shift = (-scale * sum_g / count)[:, None]
+        grad_x = np.empty_like(g3)
+        for rows in blocks:
+            centred = np.subtract(x3[rows], mean[:, None], out=buf[:len(x3[rows])])
+            centred *= k
+            centred += shift
+            np.multiply(g3[rows], scale[:, None], out=grad_x[rows])
+            grad_x[rows] += centred
+    elif need[0]:
+        grad_x = g3 * scale[:, None]
+    grad_x = None if grad_x is None else _wrap(grad_x.reshape(x.shape))
+    grad_w = _wrap(dot * inv_std) if need[1] else None
+    grad_b = _wrap(sum_g) if need[2] else None
+    return grad_x, grad_w, grad_b
 
 
 def layer_norm(input: Tensor, normalized_shape: int | Sequence[int],
