@@ -400,6 +400,98 @@ def test_cross_entropy_all_ignored_mean_is_nan_with_zero_gradient():
     np.testing.assert_array_equal(x.grad.data, 0)
 
 
+# -- the fused softmax cross-entropy (class indices, (N, C) or (C,) logits) ------------------
+_FUSED = [(shape, weighted, ignore, smoothing, reduction)
+          for shape in ((6, 4), (4,))
+          for weighted in (False, True)
+          for ignore in (None, -100, 2)
+          for smoothing in (0.0, 0.2)
+          for reduction in ("mean", "sum", "none")
+          if not (ignore is not None and len(shape) == 1)]
+
+
+def _fused_call(rng, dtype, shape, weighted, ignore, smoothing, reduction):
+    """Logits, class targets (every third one ignore_index, when given) and the kwargs."""
+    n_classes = shape[-1]
+    x = rng.uniform(-3.0, 3.0, shape).astype(dtype)
+    t = rng.integers(0, n_classes, shape[:-1])
+    kwargs = {"reduction": reduction, "label_smoothing": smoothing}
+    if ignore is not None:
+        t[::3] = ignore
+        kwargs["ignore_index"] = ignore
+    weight = rng.uniform(0.5, 2.0, n_classes).astype(dtype) if weighted else None
+    return x, t, weight, kwargs
+
+
+@pytest.mark.parametrize(("shape", "weighted", "ignore", "smoothing", "reduction"), _FUSED)
+def test_fused_cross_entropy_matches_torch(shape, weighted, ignore, smoothing, reduction, rng):
+    torch = pytest.importorskip("torch")
+    for dtype, tol in ((np.float64, {"rtol": 1e-10, "atol": 1e-12}),
+                       (np.float32, {"rtol": 1e-5, "atol": 1e-6})):
+        x, t, weight, kwargs = _fused_call(rng, dtype, shape, weighted, ignore, smoothing,
+                                           reduction)
+        leaf = chainrule.tensor(x, requires_grad=True)
+        w = None if weight is None else chainrule.tensor(weight)
+        out = F.cross_entropy(leaf, chainrule.tensor(t), weight=w, **kwargs)
+        assert out.grad_fn.name() == "SoftmaxCrossEntropyBackward0"
+        assert out.dtype == leaf.dtype
+        t_x = torch.tensor(x, requires_grad=True)
+        t_w = None if weight is None else torch.tensor(weight)
+        expected = torch.nn.functional.cross_entropy(t_x, torch.tensor(t), weight=t_w, **kwargs)
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), **tol)
+        seed = rng.standard_normal(out.shape).astype(dtype)
+        out.backward(chainrule.tensor(seed))
+        expected.backward(torch.tensor(seed))
+        assert leaf.grad.dtype == leaf.dtype
+        np.testing.assert_allclose(leaf.grad.data, t_x.grad.numpy(), **tol)
+
+
+@pytest.mark.parametrize(("shape", "weighted", "ignore", "smoothing", "reduction"), _FUSED)
+def test_fused_cross_entropy_gradcheck_gradgradcheck_and_forward_ad(shape, weighted, ignore,
+                                                                    smoothing, reduction, rng):
+    x, t, weight, kwargs = _fused_call(rng, np.float64, shape, weighted, ignore, smoothing,
+                                       reduction)
+    w = None if weight is None else chainrule.tensor(weight)
+
+    def fn(logits):
+        return F.cross_entropy(logits, chainrule.tensor(t), weight=w, **kwargs)
+
+    leaf = chainrule.tensor(x, requires_grad=True)
+    assert gradcheck(fn, (leaf,), check_forward_ad=True)
+    assert gradgradcheck(fn, (leaf,))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_fused_cross_entropy_numpy_rule_equals_the_differentiable_one(reduction, rng):
+    # backward runs in NumPy unless create_graph; both must give the same gradient
+    x = chainrule.tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    t = chainrule.tensor(np.array([0, 2, -100, 1, 2]))
+    weight = chainrule.tensor(rng.uniform(0.5, 2.0, 3))
+    loss = F.cross_entropy(x, t, weight=weight, label_smoothing=0.3, reduction=reduction)
+    seed = chainrule.tensor(rng.standard_normal(loss.shape))
+    (plain,) = chainrule.autograd.grad(loss, [x], seed, retain_graph=True)
+    (graphed,) = chainrule.autograd.grad(loss, [x], seed, create_graph=True)
+    assert plain.grad_fn is None and graphed.grad_fn is not None
+    np.testing.assert_allclose(plain.data, graphed.data, rtol=1e-12, atol=1e-15)
+
+
+def test_fused_cross_entropy_backward_twice_with_retain_graph_is_unchanged(rng):
+    x = chainrule.tensor(rng.standard_normal((4, 5)), requires_grad=True)
+    loss = F.cross_entropy(x, chainrule.tensor([1, 0, 4, 4]))
+    (first,) = chainrule.autograd.grad(loss, [x], retain_graph=True)
+    (second,) = chainrule.autograd.grad(loss, [x])
+    np.testing.assert_array_equal(first.data, second.data)
+
+
+def test_fused_cross_entropy_refuses_logits_modified_in_place(rng):
+    x = chainrule.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    logits = x * 1.0
+    loss = F.cross_entropy(logits, chainrule.tensor([0, 1, 2]))
+    logits.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
 def test_nll_loss_weighted_mean_divides_by_the_weights_of_kept_targets():
     logp = chainrule.tensor(np.log(np.full((3, 2), 0.5)))
     weight = chainrule.tensor([1.0, 3.0], dtype=chainrule.float64)

@@ -17,6 +17,7 @@ from ... import ops
 from ...autograd.function import Function
 from ...dtype import result_type
 from ...errors import DTypeError, ShapeError
+from ...ops.activation import ClassTargets, softmax_cross_entropy
 from ...ops.elementwise import broadcast_shapes
 from ...tensor import Tensor
 from .activation import logsigmoid
@@ -293,6 +294,29 @@ def _class_index_loss(op: str, logp: Tensor, target: Tensor, weight: Tensor | No
     return -kept.squeeze(0) if unbatched else -kept
 
 
+def _class_targets(op: str, input: Tensor, target: Tensor, weight: Tensor | None,
+                   ignore_index: int, reduction: str, smoothing: float) -> ClassTargets:
+    """The target distribution of cross_entropy on (N, C) or (C,) logits, for the fused
+    primitive: weight[t] at the target class (times 1 - smoothing), weight[c] * smoothing / C
+    spread over every class, nothing in ignored rows."""
+    t = target.data.reshape(-1)
+    n_classes, dtype = input.shape[-1], input.data.dtype
+    valid = _kept_targets(op, t, n_classes, ignore_index)
+    index = (t if valid is None else np.where(valid, t, 0)).astype(np.int64, copy=False)
+    pick = None if weight is None else weight.data[index]
+    keep = None if valid is None else valid.astype(dtype)
+    if keep is not None:
+        pick = keep if pick is None else pick * keep
+    count = len(index) if pick is None else float(pick.sum())
+    smooth = None
+    if smoothing > 0:
+        spread = np.ones(n_classes, dtype) if weight is None else weight.data
+        smooth = spread * np.asarray(smoothing / n_classes, dtype)
+        kept = np.asarray(1 - smoothing, dtype)
+        pick = np.full(len(index), kept) if pick is None else pick * kept
+    return ClassTargets(index, pick, smooth, keep, reduction, count, tuple(target.shape))
+
+
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
              size_average: bool | None = None, ignore_index: int = -100,
              reduce: bool | None = None, reduction: str = "mean") -> Tensor:
@@ -363,11 +387,15 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     _check_tensor(op, "target", target)
     class_dim = 0 if input.ndim == 1 else 1
     _class_weight(op, weight, input, input.shape[class_dim])
-    logp = ops.log_softmax(input, class_dim)
     if target.data.dtype.kind != "f":
         _check_class_target(op, input, target)
-        return _class_index_loss(op, logp, target, weight, ignore_index, reduction,
-                                 label_smoothing)
+        if input.ndim <= 2 and input.data.size and (weight is None or not weight.requires_grad):
+            targets = _class_targets(op, input, target, weight, ignore_index, reduction,
+                                     label_smoothing)
+            return softmax_cross_entropy(input, targets)
+        return _class_index_loss(op, ops.log_softmax(input, class_dim), target, weight,
+                                 ignore_index, reduction, label_smoothing)
+    logp = ops.log_softmax(input, class_dim)
     if target.shape != input.shape:
         raise ShapeError(f"{op}: class-probability targets (a float target) must have the "
                          f"input's shape {tuple(input.shape)}, got {tuple(target.shape)}; "
