@@ -369,3 +369,43 @@ def test_max_pool2d_2x2_nan_anywhere_in_the_window_wins(rng):
     ref, ref_index = torch.nn.functional.max_pool2d(torch.tensor(x), 2, return_indices=True)
     assert np.isnan(out.numpy()).all()
     np.testing.assert_array_equal(index.numpy(), ref_index.numpy())
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=1),
+                                    dict(kernel_size=2, padding=1)], ids=["tile", "s1", "pad"])
+def test_max_pool2d_infinite_gradient_stays_at_the_maximum(kwargs):
+    x = _t(np.arange(16.0).reshape(1, 1, 4, 4))
+    out = F.max_pool2d(x, **kwargs)
+    grad = np.ones(out.shape)
+    grad.flat[0] = np.inf
+    (g,) = chainrule.autograd.grad(out, (x,), chainrule.tensor(grad))
+    _, index = max_pool2d_ref(x.detach().numpy(), **kwargs)
+    expected = np.zeros(16)
+    np.add.at(expected, index.ravel(), grad.ravel())
+    np.testing.assert_array_equal(g.numpy().ravel(), expected)  # no NaN from inf * 0
+
+
+@pytest.mark.parametrize("shape, kwargs", MAX2D[:3], ids=MAX_IDS[:3])
+def test_max_pool2d_gradient_of_a_dual_input_carries_its_tangent(shape, kwargs, rng):
+    """Backward inside a dual level: the scatter's tangent is the scatter of the tangent."""
+    from chainrule.autograd import forward_ad as fwAD
+
+    x0 = _t(rng.permutation(int(np.prod(shape))).reshape(shape) * 0.1)
+    out = F.max_pool2d(x0, **kwargs)
+    grad, tangent = _t(rng.standard_normal(out.shape)), _t(rng.standard_normal(out.shape))
+    with fwAD.dual_level():
+        g = fwAD.make_dual(grad, tangent)
+        (grad_x,) = chainrule.autograd.grad(F.max_pool2d(x0, **kwargs), (x0,), g)
+        result = fwAD.unpack_dual(grad_x).tangent
+    (expected,) = chainrule.autograd.grad(F.max_pool2d(x0, **kwargs), (x0,), tangent)
+    np.testing.assert_array_equal(result.numpy(), expected.numpy())
+
+
+def test_max_pool2d_after_relu_matches_torch_with_ties(rng):
+    """cnn_step's case: ReLU zeros make whole windows tie; the first maximum gets the
+    gradient, as in torch."""
+    torch = pytest.importorskip("torch")
+    x = np.maximum(rng.standard_normal((4, 3, 8, 10)), 0).astype(np.float32)
+    x[:, :, :4, :4] = 0
+    _torch_check(torch, lambda a: F.max_pool2d(a, 2, return_indices=True),
+                 lambda a: torch.nn.functional.max_pool2d(a, 2, return_indices=True), x)
