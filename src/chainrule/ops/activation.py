@@ -2,6 +2,8 @@
 
 sigmoid, relu, softmax and log_softmax are primitives (they sit on every training step's hot
 path, and softmax needs a stable forward); the rest are composed from them and from unary ops.
+SoftmaxCrossEntropy is one too: log_softmax fused with the pick of class-index targets, which
+``nn.functional.cross_entropy`` calls.
 """
 
 from __future__ import annotations

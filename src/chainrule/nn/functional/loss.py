@@ -1,10 +1,12 @@
 """Loss functions with PyTorch's ``torch.nn.functional`` signatures and reductions.
 
-Every loss is composed from differentiable ops, so gradients of gradients come for free; the
-one primitive is binary_cross_entropy's, whose PyTorch rule divides by ``max(x (1 - x), 1e-12)``
-and so stays finite at probabilities of exactly 0 or 1 (a composed ``log`` would give NaN
-there). Cross entropy is ``log_softmax`` (a primitive) followed by nll_loss's pick, one
-``gather`` along the class dimension for the whole batch.
+Every loss is composed from differentiable ops, so gradients of gradients come for free, with
+two primitives. binary_cross_entropy's PyTorch rule divides by ``max(x (1 - x), 1e-12)`` and so
+stays finite at probabilities of exactly 0 or 1 (a composed ``log`` would give NaN there).
+cross_entropy with class indices on (N, C) or (C,) logits is ``ops.activation``'s fused
+SoftmaxCrossEntropy (it sits on every classifier's training step); other shapes, probability
+targets and nll_loss are ``log_softmax`` (a primitive) followed by a pick, one ``gather``
+along the class dimension for the whole batch.
 """
 
 from __future__ import annotations
