@@ -25,13 +25,20 @@ CASES = [
 IDS = [f"case{i}" for i in range(len(CASES))]
 
 
+@pytest.fixture(params=["channels_last", "pixels_last"])
+def columns(request, monkeypatch):
+    """Runs a test with each im2col layout (chosen by channels per group otherwise)."""
+    monkeypatch.setattr(C, "_FEW_CHANNELS", 0 if request.param == "channels_last" else 10**6)
+    return request.param
+
+
 def _conv_ref(x, w, stride, padding, dilation, groups):
     """The naive loop of the functional tests, with padding as ((top, bottom), (left, right))."""
     return conv2d_ref(x, w, None, stride, padding, dilation, groups)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_convolution_matches_a_loop(case, rng):
+def test_convolution_matches_a_loop(case, rng, columns):
     xs, ws, stride, padding, dilation, groups = case
     x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
     out = C.convolution(chainrule.tensor(x), chainrule.tensor(w), chainrule.tensor(b), stride,
@@ -41,7 +48,7 @@ def test_convolution_matches_a_loop(case, rng):
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_transpose_and_weight_are_the_adjoints_of_convolution(case, rng):
+def test_transpose_and_weight_are_the_adjoints_of_convolution(case, rng, columns):
     """<g, conv(x, w)> = <conv^T(g, w), x> = <conv_w(x, g), w>."""
     xs, ws, stride, padding, dilation, groups = case
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
@@ -57,7 +64,7 @@ def test_transpose_and_weight_are_the_adjoints_of_convolution(case, rng):
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_convolution_gradcheck_and_gradgradcheck(case, rng):
+def test_convolution_gradcheck_and_gradgradcheck(case, rng, columns):
     xs, ws, stride, padding, dilation, groups = case
     x, w, b = _leaf(rng, *xs), _leaf(rng, *ws), _leaf(rng, ws[0])
 
@@ -69,7 +76,7 @@ def test_convolution_gradcheck_and_gradgradcheck(case, rng):
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_conv_transpose_gradcheck_and_gradgradcheck(case, rng):
+def test_conv_transpose_gradcheck_and_gradgradcheck(case, rng, columns):
     xs, ws, stride, padding, dilation, groups = case
     oh, ow = _conv_ref(np.zeros(xs), np.zeros(ws), stride, padding, dilation, groups).shape[2:]
     g, w = _leaf(rng, xs[0], ws[0], oh, ow), _leaf(rng, *ws)
@@ -81,7 +88,7 @@ def test_conv_transpose_gradcheck_and_gradgradcheck(case, rng):
     assert gradgradcheck(fn, (g, w))
 
 
-def test_conv_weight_gradcheck_and_gradgradcheck(rng):
+def test_conv_weight_gradcheck_and_gradgradcheck(rng, columns):
     xs, ws, stride, padding, dilation, groups = CASES[2]
     x, g = _leaf(rng, *xs), _leaf(rng, 1, 6, 5, 3)
 
@@ -102,7 +109,7 @@ def test_stride_one_transpose_takes_the_flipped_kernel_path_and_agrees(rng):
     np.testing.assert_allclose((fast * x).sum(), (g * y).sum(), rtol=1e-10)
 
 
-def test_primitives_keep_float32(rng):
+def test_primitives_keep_float32(rng, columns):
     x, w, b = (_leaf(rng, 1, 2, 4, 4, dtype=np.float32), _leaf(rng, 3, 2, 3, 3, dtype=np.float32),
                _leaf(rng, 3, dtype=np.float32))
     out = C.convolution(x, w, b, (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
@@ -118,7 +125,7 @@ def test_grad_fn_is_named_like_pytorch(rng):
 
 
 @pytest.mark.parametrize("case", CASES[:4], ids=IDS[:4])
-def test_one_image_per_chunk_gives_the_same_results(case, rng, monkeypatch):
+def test_one_image_per_chunk_gives_the_same_results(case, rng, monkeypatch, columns):
     """Columns are built a chunk of images at a time; chunks of one image (three of them)
     must agree with the loop for the forward, the bias and both adjoints."""
     monkeypatch.setattr(C, "_CHUNK_BYTES", 1)
@@ -138,7 +145,7 @@ def test_one_image_per_chunk_gives_the_same_results(case, rng, monkeypatch):
     np.testing.assert_allclose((dw.numpy() * w).sum(), (g * y).sum(), rtol=1e-10)
 
 
-def test_empty_batch_gives_empty_output_and_zero_weight_gradient(rng):
+def test_empty_batch_gives_empty_output_and_zero_weight_gradient(rng, columns):
     x, w = _leaf(rng, 0, 2, 4, 4), _leaf(rng, 3, 2, 3, 3)
     out = C.convolution(x, w, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
     assert out.shape == (0, 3, 4, 4)
@@ -218,7 +225,7 @@ def test_put_flat_adds_up_repeated_positions(rng):
     assert out.dtype == chainrule.float64
 
 
-def test_outputs_are_contiguous_so_view_works(rng):
+def test_outputs_are_contiguous_so_view_works(rng, columns):
     x, w = _leaf(rng, 2, 3, 5, 5), _leaf(rng, 4, 3, 3, 3)
     out = C.convolution(x, w, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1)
     assert out.data.flags.c_contiguous
@@ -227,7 +234,7 @@ def test_outputs_are_contiguous_so_view_works(rng):
     assert gx.data.flags.c_contiguous and gw.data.flags.c_contiguous
 
 
-def test_nothing_returned_aliases_a_reused_scratch_buffer(rng, monkeypatch):
+def test_nothing_returned_aliases_a_reused_scratch_buffer(rng, monkeypatch, columns):
     """With every array pooled, results of two calls must stay intact and correct."""
     monkeypatch.setattr(C, "_POOL_MIN_BYTES", 0)
     for xs, ws, stride, padding, dilation, groups in CASES[:3]:
