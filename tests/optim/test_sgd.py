@@ -89,3 +89,35 @@ def test_sgd_nesterov_requires_momentum_and_zero_dampening():
 def test_sgd_rejects_negative_lr():
     with pytest.raises(ValueError, match="lr"):
         SGD([chainrule.zeros(2, requires_grad=True)], lr=-0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_update_in_blocks_has_the_bits_of_param_minus_lr_times_grad(dtype, rng):
+    # 300,001 elements: several 256 KiB blocks and a ragged last one
+    start = rng.standard_normal((3, 100_000 + 1)).astype(dtype)
+    grad = rng.standard_normal(start.shape).astype(dtype)
+    w = chainrule.tensor(start.copy(), requires_grad=True)
+    w.grad = chainrule.tensor(grad)
+    SGD([w], lr=0.0123).step()
+    np.testing.assert_array_equal(w.data, start - 0.0123 * grad)
+
+
+def test_sgd_updates_a_non_contiguous_parameter_in_place(rng):
+    start = rng.standard_normal((4, 6))
+    w = chainrule.Tensor(start.copy().T, requires_grad=True)  # an F-ordered view
+    grad = rng.standard_normal((6, 4))
+    w.grad = chainrule.tensor(grad)
+    array = w.data
+    SGD([w], lr=0.5).step()
+    assert w.data is array
+    np.testing.assert_array_equal(w.data, start.T - 0.5 * grad)
+
+
+def test_sgd_keeps_its_scratch_block_between_steps(rng):
+    w = chainrule.tensor(rng.standard_normal(1000), requires_grad=True)
+    opt = SGD([w], lr=0.1)
+    w.grad = chainrule.tensor(rng.standard_normal(1000))
+    opt.step()
+    scratch = opt._scratch
+    opt.step()
+    assert opt._scratch is scratch and "_scratch" not in opt.state_dict()["state"]
