@@ -145,6 +145,21 @@ def test_one_image_per_chunk_gives_the_same_results(case, rng, monkeypatch, colu
     np.testing.assert_allclose((dw.numpy() * w).sum(), (g * y).sum(), rtol=1e-10)
 
 
+@pytest.mark.parametrize("padding", [((0, 0), (0, 0)), ((1, 1), (1, 1))])
+def test_non_contiguous_input_gives_the_same_results(padding, rng, columns):
+    """Windows are read through the input's own strides when nothing is padded."""
+    x = rng.standard_normal((3, 2, 6, 5)).transpose(0, 1, 3, 2)[:, :, ::-1]  # (3, 2, 5, 6)
+    w = rng.standard_normal((4, 2, 3, 2))
+    out = C.convolution(chainrule.tensor(x), chainrule.tensor(w), None, (1, 1), padding,
+                        (1, 1), 1)
+    y = _conv_ref(np.ascontiguousarray(x), w, (1, 1), padding, (1, 1), 1)
+    np.testing.assert_allclose(out.numpy(), y, rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    dw = C.ConvWeight.apply(chainrule.tensor(x), chainrule.tensor(g), (3, 2), (1, 1), padding,
+                            (1, 1), 1)
+    np.testing.assert_allclose((dw.numpy() * w).sum(), (g * y).sum(), rtol=1e-10)
+
+
 def test_empty_batch_gives_empty_output_and_zero_weight_gradient(rng, columns):
     x, w = _leaf(rng, 0, 2, 4, 4), _leaf(rng, 3, 2, 3, 3)
     out = C.convolution(x, w, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1)

@@ -127,16 +127,18 @@ def _column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, 
     xp = _scratch((step, h + top + bottom, w + left + right, c), x.dtype)
     if top or bottom or left or right:
         xp.fill(0)  # the border; each chunk overwrites the inside
-    _, sh, sw, sc = xp.strides
-    strides = (cg * sc, xp.strides[0], sh * stride[0], sw * stride[1], sh * dilation[0],
-               sw * dilation[1], sc)
+    sn, sh, sw, sc = xp.strides
+    # made once per call: as_strided costs ~40 us, a slice of its result almost nothing
+    windows = as_strided(xp, (groups, step, oh, ow, kh, kw, cg),
+                         (cg * sc, sn, sh * stride[0], sw * stride[1], sh * dilation[0],
+                          sw * dilation[1], sc), writeable=False)
     buf = _scratch((groups * step * oh * ow * kh * kw * cg,), x.dtype)
     for start in range(0, n, step):
         m = min(step, n - start)
         xp[:m, top:top + h, left:left + w] = x[start:start + m].transpose(0, 2, 3, 1)
         shape = (groups, m, oh, ow, kh, kw, cg)
         cols = buf[:math.prod(shape)].reshape(shape)  # a prefix: contiguous for any m
-        np.copyto(cols, as_strided(xp, shape, strides, writeable=False))
+        np.copyto(cols, windows[:, :m])
         yield start, start + m, cols.reshape(groups, m * oh * ow, kh * kw * cg)
 
 
@@ -158,28 +160,31 @@ def _pixel_column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad
     kh, kw = kernel
     step = _chunk_images(n, oh * ow * kh * kw * c * x.itemsize)
     padded = bool(top or bottom or left or right)
+    src = x  # unpadded, the windows are read from x itself
     if padded:
-        xp = _scratch((step, c, h + top + bottom, w + left + right), x.dtype)
-        xp.fill(0)
+        src = _scratch((step, c, h + top + bottom, w + left + right), x.dtype)
+        src.fill(0)
+    sn, sc, sh, sw = src.strides
+    windows = as_strided(src, (len(src), c, kh, kw, oh, ow),
+                         (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0],
+                          sw * stride[1]), writeable=False)
     buf = _scratch((step * c * kh * kw * oh * ow,), x.dtype)
     for start in range(0, n, step):
         m = min(step, n - start)
-        src = x[start:start + m]
-        if padded:
-            xp[:m, :, top:top + h, left:left + w] = src
-            src = xp
-        sn, sc, sh, sw = src.strides
         shape = (m, c, kh, kw, oh, ow)
         cols = buf[:math.prod(shape)].reshape(shape)
-        np.copyto(cols, as_strided(src, shape, (sn, sc, sh * dilation[0], sw * dilation[1],
-                                                sh * stride[0], sw * stride[1]),
-                                   writeable=False))
+        if padded:
+            src[:m, :, top:top + h, left:left + w] = x[start:start + m]
+            np.copyto(cols, windows[:m])
+        else:
+            np.copyto(cols, windows[start:start + m])
         yield start, start + m, cols.reshape(m, c * kh * kw, oh * ow)
 
 
 def _col2im(cols: np.ndarray, size: tuple[int, int, int, int], kernel: Pair, stride: Pair,
             padding: Padding, dilation: Pair, out_size: Pair, groups: int) -> np.ndarray:
-    """The adjoint of ``_columns``: adds every column entry back where it was read from."""
+    """The adjoint of ``_column_chunks`` (all images at once): adds every column entry back
+    where it was read from."""
     n, c, h, w = size
     (top, bottom), (left, right) = padding
     oh, ow = out_size
