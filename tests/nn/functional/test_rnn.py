@@ -238,3 +238,18 @@ def test_lstm_cell_rejects_a_single_state(rng):
     tensors = [chainrule.tensor(a) for a in arrays]
     with pytest.raises(TypeError, match=r"lstm_cell: hx must be the pair \(h, c\)"):
         F.lstm_cell(*tensors)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_sequence_output_changed_in_place_is_an_error_at_backward(reverse, rng):
+    """The output shares memory with the states backward reads, so a change is caught."""
+    x = chainrule.tensor(rng.standard_normal((3, 2, 2)).astype(np.float32))
+    h = chainrule.zeros(2, 2)
+    w = [chainrule.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
+         for s in ((8, 2), (8, 2), (8,), (8,))]
+    out, _ = lstm_sequence(x, (h, h), *w, reverse)
+    loss = out.sum()  # sum saves nothing: only the recurrence can notice
+    with chainrule.no_grad():
+        out.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()

@@ -19,7 +19,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ...errors import DTypeError, ShapeError
 from ...ops.activation import relu, sigmoid
-from ...ops.linalg import matmul
+from ...ops.linalg import linear, matmul
 from ...ops.shape import cat, split, stack, unbind
 from ...ops.unary import tanh
 from ...tensor import Tensor, _wrap
@@ -51,8 +51,9 @@ def _check_cell(op: str, input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor, 
 
 
 def _affine(x: Tensor, w: Tensor, b: Tensor | None) -> Tensor:
-    out = matmul(x, w.mT)
-    return out if b is None else out + b
+    # One primitive: the bias is added in place and the weight gradient comes out as (out, in)
+    # (a matmul of w.mT, then + b, makes a second full-size array and a transposed gradient).
+    return linear(x, w, b)
 
 
 def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
@@ -250,9 +251,11 @@ class LSTMRecurrence(Function):
     A primitive for speed: composed, each step is 13 graph nodes, and an LSTM layer (input 64,
     hidden 128, batch 32, 50 steps, forward + backward, one BLAS thread, CPU time) took 31 ms
     against torch's 8.8 ms; as one node it takes 14 ms (1.6x torch). Forward is a NumPy loop
-    with one product per step; the plain backward runs back through time in NumPy and forms the
-    gradient of w_hh as one product over all steps. Under ``create_graph`` the same rule runs in
-    chainrule ops (:func:`_lstm_recurrence_backward`), so it can be differentiated again.
+    with one product per step, writing each step's h and c into one array per sequence (the
+    output is a view of it); the plain backward runs back through time in NumPy, into
+    preallocated buffers, and forms the gradient of w_hh as one product over all steps. Under
+    ``create_graph`` the same rule runs in chainrule ops (:func:`_lstm_recurrence_backward`), so
+    it can be differentiated again.
     """
 
     jvp = double_vjp_jvp  # the tangent from the differentiable backward, no second rule
@@ -262,38 +265,52 @@ class LSTMRecurrence(Function):
         xp, w_t = x_proj.data, np.ascontiguousarray(w_hh.data.T)  # a faster GEMM than .T
         steps, batch, size = xp.shape[0], xp.shape[1], xp.shape[2] // 4
         act = np.empty_like(xp)  # per step: σ(i), σ(f), tanh(g), σ(o)
-        h_prev, c_prev, tanh_c, hs = (np.empty((steps, batch, size), xp.dtype) for _ in range(4))
-        h, c = h_0.data, c_0.data
+        # h and c of every step, with the initial state one slot before the first step (slot 0,
+        # or the last in reverse): a step reads its predecessor's slot, so nothing is copied.
+        hs, cs = (np.empty((steps + 1, batch, size), xp.dtype) for _ in range(2))
+        tanh_c, i_g = np.empty((steps, batch, size), xp.dtype), np.empty((batch, size), xp.dtype)
+        hs[-1 if reverse else 0], cs[-1 if reverse else 0] = h_0.data, c_0.data
         scale, offset = _gate_scales((batch, 4 * size), xp.dtype)
         for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-            h_prev[t], c_prev[t] = h, c
-            a = np.matmul(h, w_t, out=act[t])
+            prev, cur = (t + 1, t) if reverse else (t, t + 1)
+            a = np.matmul(hs[prev], w_t, out=act[t])
             a += xp[t]
             _activate_gates(a, scale, offset)
-            c = a[:, size:2 * size] * c
-            c += a[:, :size] * a[:, 2 * size:3 * size]
+            c = np.multiply(a[:, size:2 * size], cs[prev], out=cs[cur])
+            c += np.multiply(a[:, :size], a[:, 2 * size:3 * size], out=i_g)
             np.tanh(c, out=tanh_c[t])
-            h = np.multiply(a[:, 3 * size:], tanh_c[t], out=hs[t])
-        ctx.save_for_backward(x_proj, h_0, c_0, w_hh)
-        ctx.arrays, ctx.reverse = (act, h_prev, c_prev, tanh_c), reverse
-        return hs, h.copy(), c
+            np.multiply(a[:, 3 * size:], tanh_c[t], out=hs[cur])
+        out, end = (hs[:-1], 0) if reverse else (hs[1:], steps)
+        # out is a view of the states backward reads: saving it makes an in-place change to the
+        # output an error at backward, not a wrong gradient.
+        ctx.save_for_backward(x_proj, h_0, c_0, w_hh, out)
+        ctx.arrays, ctx.reverse = (act, hs, cs, tanh_c), reverse
+        return out, hs[end].copy(), cs[end].copy()
 
     @staticmethod
     def backward(ctx, grad_out, grad_h_n, grad_c_n):
-        x_proj, h_0, c_0, w_hh = ctx.saved_tensors
+        x_proj, h_0, c_0, w_hh, _ = ctx.saved_tensors
         if is_grad_enabled():
             grads = _lstm_recurrence_backward(x_proj, h_0, c_0, w_hh, ctx.reverse, grad_out,
                                               grad_h_n, grad_c_n)
             return (*grads, None)
-        act, h_prev, c_prev, tanh_c = ctx.arrays
+        act, hs, cs, tanh_c = ctx.arrays
         steps, w, g_out = act.shape[0], w_hh.data, grad_out.data
+        # Step t's h_{t-1}, c_{t-1} and h_t, as views of the forward's states.
+        h_prev, c_prev, h = (hs[1:], cs[1:], hs[:-1]) if ctx.reverse else (hs[:-1], cs[:-1],
+                                                                            hs[1:])
         grad_gates, slope = np.empty_like(act), np.empty_like(act[0])
         is_g = (_gate_scales(slope.shape, slope.dtype)[0] == 1).astype(slope.dtype)
         dh, dc = grad_h_n.data, grad_c_n.data
+        # d h_t, then d h_{t-1} from the product, and two for d c taking turns: a step reads
+        # one and writes the other.
+        d_h, d_h_prev, d_c, d_c_spare = (np.empty_like(tanh_c[0]) for _ in range(4))
         for t in (range(steps) if ctx.reverse else range(steps - 1, -1, -1)):
-            dc = _gates_backward_numpy(act[t], tanh_c[t], c_prev[t], dh + g_out[t], dc,
-                                       grad_gates[t], slope, is_g)
-            dh = grad_gates[t] @ w
+            dh = np.add(dh, g_out[t], out=d_h)
+            dc = _gates_backward_numpy(act[t], tanh_c[t], c_prev[t], h[t], dh, dc,
+                                       grad_gates[t], slope, is_g, d_c)
+            d_c, d_c_spare = d_c_spare, d_c
+            dh = np.matmul(grad_gates[t], w, out=d_h_prev)
         grad_w = None
         if ctx.needs_input_grad[3]:
             size = h_prev.shape[-1]  # one product over all steps, not one per step
@@ -319,21 +336,22 @@ def _activate_gates(a: np.ndarray, scale: np.ndarray, offset: np.ndarray) -> Non
     np.add(a, offset, out=a)
 
 
-def _gates_backward_numpy(act: np.ndarray, tanh_c: np.ndarray, c: np.ndarray, dh: np.ndarray,
-                          dc: np.ndarray, grad_gates: np.ndarray, slope: np.ndarray,
-                          is_g: np.ndarray) -> np.ndarray:
-    """One step back: writes d(loss)/d(gates) into grad_gates and returns d(loss)/d(c_prev).
+def _gates_backward_numpy(act: np.ndarray, tanh_c: np.ndarray, c: np.ndarray, h: np.ndarray,
+                          dh: np.ndarray, dc: np.ndarray, grad_gates: np.ndarray,
+                          slope: np.ndarray, is_g: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """One step back from d h_t (dh) and d c_t (dc): writes d(loss)/d(gates) into grad_gates
+    and returns d(loss)/d(c_{t-1}) in ``out`` (which must not be dc).
 
     ``slope`` is scratch space for the activations' derivatives, σ' = (1 - σ) σ and
     tanh' = (1 - tanh)(1 + tanh), that is (1 - a)(a + is_g) for all four gates at once.
     """
     size = act.shape[-1] // 4
     i, f, g, o = (act[:, k * size:(k + 1) * size] for k in range(4))
-    np.subtract(1, act, out=slope)
-    slope *= act + is_g
-    dc_total = np.multiply(tanh_c, tanh_c)
-    np.subtract(1, dc_total, out=dc_total)
-    dc_total *= o
+    np.add(act, is_g, out=slope)
+    np.subtract(1, act, out=grad_gates)  # grad_gates as scratch until the gates' lines
+    slope *= grad_gates
+    dc_total = np.multiply(h, tanh_c, out=out)  # h = o tanh c, so o tanh² c in one product
+    np.subtract(o, dc_total, out=dc_total)
     dc_total *= dh
     dc_total += dc  # d c = dc + dh o (1 - tanh² c)
     np.multiply(dc_total, g, out=grad_gates[:, :size])
@@ -341,7 +359,7 @@ def _gates_backward_numpy(act: np.ndarray, tanh_c: np.ndarray, c: np.ndarray, dh
     np.multiply(dc_total, i, out=grad_gates[:, 2 * size:3 * size])
     np.multiply(dh, tanh_c, out=grad_gates[:, 3 * size:])
     grad_gates *= slope
-    return dc_total * f
+    return np.multiply(dc_total, f, out=dc_total)
 
 
 def _lstm_recurrence_backward(x_proj: Tensor, h_0: Tensor, c_0: Tensor, w_hh: Tensor,
