@@ -123,10 +123,13 @@ class Linear(Function):
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
         a = x.data
-        out = a.reshape(-1, a.shape[-1]) @ w.data.T
+        if a.ndim == 2:
+            out = a @ w.data.T
+        else:
+            out = (a.reshape(-1, a.shape[-1]) @ w.data.T).reshape(*a.shape[:-1], w.data.shape[0])
         if b is not None:
             out += b.data
-        return out.reshape(*a.shape[:-1], w.data.shape[0])
+        return out
 
     @staticmethod
     def backward(ctx, grad):

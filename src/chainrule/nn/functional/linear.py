@@ -50,19 +50,20 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     _check_tensor("linear", "input", input)
     _check_tensor("linear", "weight", weight)
-    if weight.ndim != 2:
+    x, w = input.data, weight.data  # shapes and dtypes read once (every layer, every step)
+    if w.ndim != 2:
         raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape "
-                         f"{tuple(weight.shape)}")
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        features = input.shape[-1] if input.ndim else "no"
+                         f"{w.shape}")
+    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        features = x.shape[-1] if x.ndim else "no"
         raise ShapeError(
-            f"linear: input has {features} features (shape {tuple(input.shape)}) but weight "
-            f"expects {weight.shape[1]} (weight shape {tuple(weight.shape)}); check the "
-            f"layer's in_features")
-    if input.data.dtype != weight.data.dtype:
+            f"linear: input has {features} features (shape {x.shape}) but weight "
+            f"expects {w.shape[1]} (weight shape {w.shape}); check the layer's in_features")
+    if x.dtype != w.dtype:
         raise DTypeError(f"linear: input is {input.dtype} but weight is {weight.dtype}; "
                          f"convert one of them (e.g. input.to(weight.dtype))")
-    _check_bias("linear", bias, weight.shape[0])
+    if bias is not None:
+        _check_bias("linear", bias, w.shape[0])
     return _linear(input, weight, bias)
 
 
