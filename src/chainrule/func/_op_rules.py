@@ -25,6 +25,7 @@ import numpy as np
 from ..autograd import forward_ad
 from ..autograd.grad_mode import _state
 from ..nn.functional.loss import BinaryCrossEntropy
+from ..nn.functional.norm import BatchNorm, LayerNorm
 from ..nn.functional.rnn import GRURecurrence, LSTMRecurrence
 from ..ops import activation, comparison, conv, elementwise, linalg, reduction, shape, unary
 from ..ops.indexing import Index
@@ -249,6 +250,33 @@ def _recurrence(cls, args: tuple, level: int):
     return tuple(rules.make(t, level) for t in (out, *finals))
 
 
+def _layer_norm(cls, args: tuple, level: int):
+    """Statistics over the trailing dims: a batch dim in front changes no example's."""
+    x, w, b, k, eps = args
+    if any(p is not None and rules.unpack(p, level)[1] for p in (w, b)):
+        return _per_example(cls, args, level)
+    params = [None if p is None else rules.unpack(p, level)[0] for p in (w, b)]
+    return _wrap(cls.apply(rules.as_batched(x, level), *params, k, eps), level)
+
+
+def _batch_norm(cls, args: tuple, level: int):
+    """(B, N, C, *) folded into (N, B*C, *): each example's channels keep their own statistics;
+    shared parameters (and eval's running statistics) are tiled. Per-example parameters, or
+    running statistics to update from each example, run once per example."""
+    x, w, b, rm, rv, training, momentum, eps = args
+    tensors = (w, b, rm, rv)
+    if any(t is not None and rules.unpack(t, level)[1] for t in tensors) or training and (
+            rm is not None or rv is not None):
+        return _per_example(cls, args, level)
+    xv = rules.as_batched(x, level)
+    size, n, c = xv.shape[:3]
+    folded = xv.movedim(0, 1).reshape(n, size * c, *xv.shape[3:])
+    tiled = [None if t is None else rules.unpack(t, level)[0].expand(size, c).reshape(-1)
+             for t in tensors]
+    out = cls.apply(folded, *tiled, training, momentum, eps)
+    return rules.make(out.reshape(n, size, c, *out.shape[2:]).movedim(1, 0), level)
+
+
 RULES = {cls: _pointwise for cls in (
     elementwise.Cast, elementwise.Add, elementwise.Sub, elementwise.Mul, elementwise.Div,
     elementwise.FloorDiv, elementwise.TruncDiv, elementwise.Remainder, elementwise.Pow,
@@ -266,4 +294,5 @@ RULES.update({
     linalg.MatMul: _matmul, linalg.Linear: _linear, linalg.Einsum: _einsum,
     conv.Convolution: _convolution, conv.ConvTranspose: _conv_transpose,
     LSTMRecurrence: _recurrence, GRURecurrence: _recurrence,
+    LayerNorm: _layer_norm, BatchNorm: _batch_norm,
 })

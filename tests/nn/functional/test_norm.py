@@ -41,6 +41,67 @@ def test_layer_norm_gradcheck_and_gradgradcheck(rng):
     assert gradgradcheck(fn, args)
 
 
+def _composed_layer_norm(x, k, w, b, eps=1e-5):
+    """The reference: LayerNorm from chainrule's elementwise ops and reductions."""
+    dims = tuple(range(x.ndim - k, x.ndim))
+    mean = x.mean(dims, keepdim=True)
+    var = ((x - mean) * (x - mean)).mean(dims, keepdim=True)
+    out = (x - mean) * (var + eps).rsqrt()
+    out = out if w is None else out * w
+    return out if b is None else out + b
+
+
+@pytest.mark.parametrize("shape,k,affine", [((2, 3, 4), 2, "both"), ((3, 4), 1, "weight"),
+                                            ((5,), 1, "none"), ((2, 3), 2, "both")])
+def test_layer_norm_gradients_and_forward_ad(rng, shape, k, affine):
+    x = _t(rng.standard_normal(shape) * 2 + 1)
+    params = [_t(rng.standard_normal(shape[-k:])) for _ in range({"both": 2, "weight": 1,
+                                                                  "none": 0}[affine])]
+    fn = lambda x, *p: F.layer_norm(x, shape[-k:], *p)  # noqa: E731
+    assert gradcheck(fn, (x, *params), check_forward_ad=True)
+    assert gradgradcheck(fn, (x, *params))
+
+
+def test_layer_norm_backward_matches_the_composed_rule(rng):
+    arrays = [rng.standard_normal((3, 2, 5)) * 3 - 2, rng.standard_normal((2, 5)),
+              rng.standard_normal((2, 5))]
+    grad = rng.standard_normal((3, 2, 5))
+    ref = [_t(a) for a in arrays]
+    _composed_layer_norm(ref[0], 2, *ref[1:]).backward(_t(grad, False))
+    for create_graph in (False, True):
+        xs = [_t(a) for a in arrays]
+        out = F.layer_norm(xs[0], (2, 5), *xs[1:])
+        grads = chainrule.autograd.grad(out, xs, _t(grad, False), create_graph=create_graph)
+        for g, r in zip(grads, ref, strict=True):
+            np.testing.assert_allclose(g.data, r.grad.data, rtol=1e-10, atol=1e-10)
+
+
+def test_layer_norm_second_order_in_both_modes(rng):
+    """jacrev(jacfwd) against jacrev(jacrev), and a backward inside a dual level carries
+    the tangent (forward over reverse), as the composed ops do."""
+    from chainrule.autograd import forward_ad as fwAD
+    from chainrule.func import jacfwd, jacrev
+
+    w, b = _t(rng.standard_normal(4), False), _t(rng.standard_normal(4), False)
+
+    def loss(x):
+        out = F.layer_norm(x, 4, w, b)
+        return (out * out * out).sum()
+
+    x = _t(rng.standard_normal((2, 4)), False)
+    np.testing.assert_allclose(jacrev(jacfwd(loss))(x).data, jacrev(jacrev(loss))(x).data,
+                               rtol=1e-9, atol=1e-9)
+    x0 = _t(rng.standard_normal((2, 4)))
+    tangent, grad = (_t(rng.standard_normal((2, 4)), False) for _ in range(2))
+    results = []
+    for fn in (lambda x: F.layer_norm(x, 4, w, b), lambda x: _composed_layer_norm(x, 1, w, b)):
+        with fwAD.dual_level():
+            (grad_x,) = chainrule.autograd.grad(fn(fwAD.make_dual(x0, tangent)), x0, grad)
+            results.append(fwAD.unpack_dual(grad_x).tangent)
+    assert results[0] is not None
+    np.testing.assert_allclose(results[0].data, results[1].data, rtol=1e-10, atol=1e-10)
+
+
 def test_layer_norm_rejects_mismatched_shapes():
     with pytest.raises(ShapeError, match=r"layer_norm: input of shape \(2, 3\) does not end in "
                                          r"normalized_shape \(4,\)"):
@@ -211,6 +272,57 @@ def test_batch_norm_mixed_dtypes_are_composed(rng):
     assert out.dtype == chainrule.float64
     np.testing.assert_allclose(out.data, _np_norm(x.data.astype(np.float64), (0,), 1e-5) * w.data,
                                rtol=1e-5)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_under_vmap_matches_a_loop_without_falling_back(rng, training,
+                                                                   monkeypatch):
+    from chainrule.func import _op_rules, vmap
+
+    def no_fallback(cls, *args):
+        raise AssertionError(f"{cls.__name__} ran once per example")
+
+    monkeypatch.setattr(_op_rules, "_per_example", no_fallback)
+
+    rm, rv = _t(rng.standard_normal(3), False), _t(rng.uniform(0.5, 2, 3), False)
+    w, b = _t(rng.standard_normal(3)), _t(rng.standard_normal(3))
+    stats = (None, None) if training else (rm, rv)
+
+    def fn(x):
+        return F.batch_norm(x, *stats, w, b, training=training)
+
+    xs = _t(rng.standard_normal((4, 5, 3, 2)))
+    out = vmap(fn)(xs)
+    expected = np.stack([fn(_t(x, False)).data for x in xs.data])
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    (out * out).sum().backward()
+    w_grad = w.grad.data.copy()
+    w.grad = None
+    sum((fn(_t(x, False)) ** 2).sum() for x in xs.data).backward()
+    np.testing.assert_allclose(w_grad, w.grad.data, rtol=1e-10, atol=1e-12)
+
+
+def test_layer_norm_under_vmap_matches_a_loop(rng, monkeypatch):
+    import warnings
+
+    from chainrule.func import _op_rules, vmap
+
+    w, b = _t(rng.standard_normal(4), False), _t(rng.standard_normal(4), False)
+    xs, ws = rng.standard_normal((3, 2, 4)), rng.standard_normal((3, 4))
+    per_example = _op_rules._per_example
+    calls = []
+    monkeypatch.setattr(_op_rules, "_per_example",
+                        lambda cls, *a: calls.append(cls) or per_example(cls, *a))
+    out = vmap(lambda x: F.layer_norm(x, 4, w, b))(_t(xs, False))
+    assert not calls  # shared weights: one LayerNorm over the whole batch
+    expected = np.stack([F.layer_norm(_t(x, False), 4, w, b).data for x in xs])
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # per-example weights: once per example
+        out = vmap(lambda x, v: F.layer_norm(x, 4, v))(_t(xs, False), _t(ws, False))
+    expected = np.stack([F.layer_norm(_t(x, False), 4, _t(v, False)).data
+                         for x, v in zip(xs, ws, strict=True)])
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_batch_norm_stays_float32(rng):

@@ -199,8 +199,9 @@ class BatchNorm(Function):
         x, weight = ctx.saved_tensors
         if is_grad_enabled() or _state.fw is not None:  # create_graph, or forward over reverse
             xhat, inv_std = _xhat(x, ctx.stats, True)
-            grads = _batch_norm_grads(xhat, inv_std, weight, grad, ctx.stats[2],
-                                      ctx.needs_input_grad)
+            dims, shape = _dims(x)
+            grads = _norm_grads(xhat, inv_std, _reshaped(weight, shape), grad, dims, dims,
+                                ctx.stats[2], ctx.needs_input_grad)
         else:
             grads = _batch_norm_grads_numpy(x.data, weight, grad.data, ctx.stats,
                                             ctx.needs_input_grad)
@@ -211,18 +212,8 @@ class BatchNorm(Function):
         x, weight = ctx.primals[:2]
         xhat, inv_std = _xhat(x, ctx.stats, is_grad_enabled() and x.requires_grad)
         dims, shape = _dims(x)
-        terms = []
-        if tangent_x is not None:  # the Jacobian in x is symmetric: the backward's projection
-            t = tangent_x
-            if ctx.stats[2]:
-                t = t - t.mean(dims, keepdim=True) - xhat * (xhat * t).mean(dims, keepdim=True)
-            t = t * inv_std
-            terms.append(t if weight is None else t * weight.reshape(shape))
-        if tangent_w is not None:
-            terms.append(xhat * tangent_w.reshape(shape))
-        if tangent_b is not None:
-            terms.append(tangent_b.reshape(shape))
-        return add_terms(terms)
+        return _norm_jvp(xhat, inv_std, _reshaped(weight, shape), (tangent_x, tangent_w,
+                         tangent_b), dims, shape, ctx.stats[2])
 
 
 def _dims(x: Tensor) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -244,21 +235,51 @@ def _xhat(x: Tensor, stats: tuple, graph: bool) -> tuple[Tensor, Tensor]:
     return _wrap((x.data - mean.reshape(shape)) * inv.data), inv
 
 
-def _batch_norm_grads(xhat: Tensor, inv_std: Tensor, weight: Tensor | None, grad: Tensor,
-                      training: bool, need) -> tuple:
-    """BatchNorm's closed-form gradients in chainrule ops (differentiable)."""
-    dims, shape = _dims(grad)
+def _reshaped(weight: Tensor | None, shape: tuple[int, ...]) -> Tensor | None:
+    return None if weight is None else weight.reshape(shape)
+
+
+def _norm_grads(xhat: Tensor, inv_std: Tensor, weight: Tensor | None, grad: Tensor,
+                dims: tuple[int, ...], param_dims: tuple[int, ...], project: bool,
+                need) -> tuple:
+    """The gradients of y = xhat * weight + bias in chainrule ops (differentiable), weight
+    broadcast like xhat: with g = grad * weight and means over ``dims``,
+
+        grad_x = inv_std (g - mean(g) - xhat mean(g xhat))    (``project``: batch statistics)
+        grad_x = inv_std g                                    (fixed statistics)
+
+    grad_weight = sum(grad xhat) and grad_bias = sum(grad) over ``param_dims``."""
     grad_x = grad_w = grad_b = None
     if need[0]:
-        g = grad if weight is None else grad * weight.reshape(shape)
-        if training:
+        g = grad if weight is None else grad * weight
+        if project:
             g = g - g.mean(dims, keepdim=True) - xhat * (g * xhat).mean(dims, keepdim=True)
         grad_x = g * inv_std
     if need[1]:
-        grad_w = (grad * xhat).sum(dims)
+        grad_w = grad * xhat
+        grad_w = grad_w.sum(param_dims) if param_dims else grad_w
     if need[2]:
-        grad_b = grad.sum(dims)
+        grad_b = grad.sum(param_dims) if param_dims else grad
     return grad_x, grad_w, grad_b
+
+
+def _norm_jvp(xhat: Tensor, inv_std: Tensor, weight: Tensor | None, tangents: tuple,
+              dims: tuple[int, ...], param_shape: tuple[int, ...], project: bool) -> Tensor:
+    """The tangent of y = xhat * weight + bias: in x, the Jacobian is symmetric, so it is
+    grad_x's rule of :func:`_norm_grads` applied to the tangent."""
+    tangent_x, tangent_w, tangent_b = tangents
+    terms = []
+    if tangent_x is not None:
+        t = tangent_x
+        if project:
+            t = t - t.mean(dims, keepdim=True) - xhat * (xhat * t).mean(dims, keepdim=True)
+        t = t * inv_std
+        terms.append(t if weight is None else t * weight)
+    if tangent_w is not None:
+        terms.append(xhat * tangent_w.reshape(param_shape))
+    if tangent_b is not None:
+        terms.append(tangent_b.reshape(param_shape))
+    return add_terms(terms)
 
 
 def _batch_norm_grads_numpy(x: np.ndarray, weight: Tensor | None, grad: np.ndarray,
@@ -324,8 +345,86 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int],
                          f"normalized_shape {shape}; expected (*, {', '.join(map(str, shape))})")
     _check_param("layer_norm", "weight", weight, shape)
     _check_param("layer_norm", "bias", bias, shape)
+    if _fusable(input, (), (weight, bias)):
+        return LayerNorm.apply(input, weight, bias, k, eps)
     out = _standardize(input, tuple(range(input.ndim - k, input.ndim)), eps)[0]
     return _affine(out, weight, bias, shape)
+
+
+class LayerNorm(Function):
+    """y = xhat * weight + bias, xhat = (x - mean) / sqrt(var + eps), the statistics over the
+    last ``k`` dims of each sample (a row of D values when x is seen as (M, D)).
+
+    A primitive for speed, as in PyTorch: composed, a LayerNorm over 128 features of (32, 64)
+    samples (float32) took ~3.6 ms forward + backward against torch's ~0.4 ms (two of them are
+    ~13% of attention_step). Forward saves xhat; the backward is :func:`_norm_grads`'s closed
+    form (means over each row), in NumPy, or in chainrule ops with xhat recomputed from x under
+    ``create_graph`` or forward AD.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, k, eps):
+        x2 = _rows(x.data, k)
+        mean = np.einsum("md->m", x2) / x2.shape[1]
+        xhat = x2 - mean[:, None]
+        var = np.einsum("md,md->m", xhat, xhat) / x2.shape[1]
+        inv_std = 1 / np.sqrt(var + eps)
+        xhat *= inv_std[:, None]
+        out = xhat.copy() if weight is None else xhat * weight.data.reshape(-1)
+        if bias is not None:
+            out += bias.data.reshape(-1)
+        ctx.save_for_backward(x, weight)
+        ctx.xhat, ctx.inv_std, ctx.k, ctx.eps = xhat, inv_std, k, eps
+        return out.reshape(x.data.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        if is_grad_enabled() or _state.fw is not None:  # create_graph, or forward over reverse
+            dims, lead = _trailing(x, ctx.k)
+            xhat, _, var = _standardize(x, dims, ctx.eps)
+            grads = _norm_grads(xhat, (var + ctx.eps).rsqrt(), weight, grad, dims, lead, True,
+                                need)
+            return (*grads, None, None)
+        g2, xhat, w = _rows(grad.data, ctx.k), ctx.xhat, weight
+        grad_w = _wrap(np.einsum("md,md->d", g2, xhat).reshape(w.shape)) if need[1] else None
+        grad_b = _wrap(g2.sum(0).reshape(x.shape[x.ndim - ctx.k:])) if need[2] else None
+        grad_x = None
+        if need[0]:
+            g = g2 * w.data.reshape(-1) if w is not None else g2.copy()
+            d = g.shape[1]
+            mean_g = np.einsum("md->m", g) / d
+            mean_gx = np.einsum("md,md->m", g, xhat) / d
+            g -= xhat * mean_gx[:, None]
+            g -= mean_g[:, None]
+            g *= ctx.inv_std[:, None]
+            grad_x = _wrap(g.reshape(x.shape))
+        return grad_x, grad_w, grad_b, None, None
+
+    @staticmethod
+    def jvp(ctx, tangent_x, tangent_w, tangent_b, *_):
+        x, weight = ctx.primals[:2]
+        dims, _ = _trailing(x, ctx.k)
+        if is_grad_enabled() and x.requires_grad:  # the tangent is differentiable in x
+            xhat, _, var = _standardize(x, dims, ctx.eps)
+            inv_std = (var + ctx.eps).rsqrt()
+        else:
+            xhat = _wrap(ctx.xhat.reshape(x.shape))
+            inv_std = _wrap(ctx.inv_std.reshape(x.shape[:x.ndim - ctx.k] + (1,) * ctx.k))
+        return _norm_jvp(xhat, inv_std, weight, (tangent_x, tangent_w, tangent_b), dims,
+                         tuple(x.shape[x.ndim - ctx.k:]), True)
+
+
+def _rows(x: np.ndarray, k: int) -> np.ndarray:
+    """x as (M, D): the last ``k`` dims flattened into rows of D values."""
+    d = math.prod(x.shape[x.ndim - k:])
+    return x.reshape(math.prod(x.shape[:x.ndim - k]), d)
+
+
+def _trailing(x: Tensor, k: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The last ``k`` dims (the statistics'), and the leading ones (the parameters' sums)."""
+    return tuple(range(x.ndim - k, x.ndim)), tuple(range(x.ndim - k))
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
