@@ -28,7 +28,9 @@ IDS = [f"case{i}" for i in range(len(CASES))]
 @pytest.fixture(params=["channels_last", "pixels_last"])
 def columns(request, monkeypatch):
     """Runs a test with each im2col layout (chosen by channels per group otherwise)."""
-    monkeypatch.setattr(C, "_FEW_CHANNELS", 0 if request.param == "channels_last" else 10**6)
+    few = 0 if request.param == "channels_last" else 10**6
+    monkeypatch.setattr(C, "_FEW_CHANNELS", few)
+    monkeypatch.setattr(C, "_FEW_CHANNELS_WEIGHT", few)
     return request.param
 
 

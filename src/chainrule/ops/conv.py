@@ -142,7 +142,11 @@ def _column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, 
         yield start, start + m, cols.reshape(groups, m * oh * ow, kh * kw * cg)
 
 
-_FEW_CHANNELS = 16  # up to this many per group, columns are pixels last
+# Up to this many channels per group, columns are pixels last: for the forward (3x3 on
+# 64x16x14x14: 2.0 against 2.3 ms), and for the weight gradient, whose batch of small
+# products is slower beyond 4 (64x4x28x28: 1.6 against 3.0 ms; 64x8x14x14: 1.6 against 1.4).
+_FEW_CHANNELS = 16
+_FEW_CHANNELS_WEIGHT = 4
 
 
 def _pixel_column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding,
@@ -280,7 +284,7 @@ def _conv_weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, paddi
     """
     _, o, oh, ow = g.shape
     cg = x.shape[1] // groups
-    if cg <= _FEW_CHANNELS:
+    if cg <= _FEW_CHANNELS_WEIGHT:
         out = np.zeros((groups, o // groups, cg * kernel[0] * kernel[1]), g.dtype)
         for start, stop, cols in _pixel_column_chunks(x, kernel, stride, padding, dilation,
                                                       (oh, ow)):
