@@ -15,8 +15,11 @@ reuses; the weight gradient adds up one product per chunk. ConvTranspose adds th
 back with one strided add per kernel offset (``_col2im``), or at stride 1 runs as a
 convolution with the flipped kernel. Columns are channels last, (groups, rows (n, p, q),
 kh * kw * C/groups): each row copies runs of contiguous channels, and every product puts the
-long rows axis where OpenBLAS is fastest. Outputs are written in (N, C, H, W) memory order,
-so that ``.view()`` works on them as in PyTorch.
+long rows axis where OpenBLAS is fastest. With few channels per group the columns are pixels
+last instead (``_pixel_column_chunks``: runs along the width, products NCHW already).
+Outputs are written in (N, C, H, W) memory order, so that ``.view()`` works on them as in
+PyTorch. Chunk buffers and outputs come from a small pool (``_scratch``): fresh arrays of a
+few MiB are page-faulted in on every call.
 
 ``TakeFlat`` and ``PutFlat`` (gather and scatter-add over the flattened H*W plane of each
 (n, c)) are each other's backward: max pooling picks its maxima with ``TakeFlat``.
