@@ -277,6 +277,27 @@ def _batch_norm(cls, args: tuple, level: int):
     return rules.make(out.reshape(n, size, c, *out.shape[2:]).movedim(1, 0), level)
 
 
+def _softmax_cross_entropy(cls, args: tuple, level: int):
+    """Every example's rows as one (B*N, C) batch with the targets tiled, per-row losses
+    ('none'), then each example's reduction. The targets are NumPy: shared by the batch."""
+    x, targets = args
+    value = _value(args, level)
+    if value is None:
+        return cls.apply(rules.unpack(x, level)[0], targets)
+    size, rows = value.shape[0], len(targets.index)
+    index, pick, keep = (None if a is None else np.tile(a, size)
+                         for a in (targets.index, targets.pick, targets.keep))
+    tiled = targets._replace(index=index, pick=pick, keep=keep, reduction="none",
+                             shape=(size * rows,))
+    losses = cls.apply(value.reshape(size * rows, value.shape[-1]), tiled).reshape(size, rows)
+    if targets.reduction == "none":
+        return rules.make(losses.reshape(size, *targets.shape), level)
+    total = losses.sum(dim=1)
+    if targets.reduction == "mean":  # NaN when every target is ignored, as the primitive
+        total = total * targets.scale() if targets.count else total + float("nan")
+    return rules.make(total, level)
+
+
 RULES = {cls: _pointwise for cls in (
     elementwise.Cast, elementwise.Add, elementwise.Sub, elementwise.Mul, elementwise.Div,
     elementwise.FloorDiv, elementwise.TruncDiv, elementwise.Remainder, elementwise.Pow,
@@ -295,4 +316,5 @@ RULES.update({
     conv.Convolution: _convolution, conv.ConvTranspose: _conv_transpose,
     LSTMRecurrence: _recurrence, GRURecurrence: _recurrence,
     LayerNorm: _layer_norm, BatchNorm: _batch_norm,
+    activation.SoftmaxCrossEntropy: _softmax_cross_entropy,
 })

@@ -492,6 +492,32 @@ def test_fused_cross_entropy_refuses_logits_modified_in_place(rng):
         loss.backward()
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(6, 4), (4,)])
+def test_fused_cross_entropy_under_vmap_runs_once_and_equals_a_loop(shape, reduction, rng):
+    # vmap over the logits with shared targets: the batching rule, not a loop with a warning
+    from chainrule import func
+
+    _, t, weight, kwargs = _fused_call(rng, np.float64, shape, True, -100 if len(shape) == 2
+                                       else None, 0.2, reduction)
+    xs = rng.standard_normal((3, *shape))
+
+    def f(logits):
+        return F.cross_entropy(logits, chainrule.tensor(t), weight=chainrule.tensor(weight),
+                               **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        out = func.vmap(f)(chainrule.tensor(xs))
+        grads = func.vmap(func.grad(lambda z: f(z).sum()))(chainrule.tensor(xs))
+    for i in range(len(xs)):
+        x = chainrule.tensor(xs[i], requires_grad=True)
+        loss = f(x)
+        loss.sum().backward()
+        np.testing.assert_allclose(out.data[i], loss.data, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(grads.data[i], x.grad.data, rtol=1e-12, atol=1e-15)
+
+
 def test_nll_loss_weighted_mean_divides_by_the_weights_of_kept_targets():
     logp = chainrule.tensor(np.log(np.full((3, 2), 0.5)))
     weight = chainrule.tensor([1.0, 3.0], dtype=chainrule.float64)
