@@ -253,3 +253,21 @@ def test_lstm_sequence_output_changed_in_place_is_an_error_at_backward(reverse, 
         out.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()
+
+
+@pytest.mark.parametrize("needs", [(True, False), (False, True)])
+def test_lstm_sequence_initial_state_gradients_only_where_required(needs, rng):
+    """The plain backward skips the product for d h_0 (or d c_0) no one asked for; the one
+    asked for still equals the create_graph rule's."""
+    x = chainrule.tensor(rng.standard_normal((4, 3, 2)))
+    w = [chainrule.tensor(rng.standard_normal(s), requires_grad=True)
+         for s in ((8, 2), (8, 2), (8,), (8,))]
+    states, found = [rng.standard_normal((3, 2)) for _ in range(2)], []
+    for create_graph in (False, True):
+        h, c = (chainrule.tensor(a, requires_grad=need) for a, need in zip(states, needs, strict=True))
+        out, (h_n, c_n) = lstm_sequence(x, (h, c), *w, False)
+        loss = (out * out).sum() + (c_n * h_n).sum()
+        wanted = [t for t, need in zip((h, c), needs, strict=True) if need] + w
+        found.append(chainrule.autograd.grad(loss, wanted, create_graph=create_graph))
+    for fast, composed in zip(*found, strict=True):
+        np.testing.assert_allclose(fast.detach().numpy(), composed.detach().numpy(), rtol=1e-10)

@@ -305,17 +305,20 @@ class LSTMRecurrence(Function):
         # d h_t, then d h_{t-1} from the product, and two for d c taking turns: a step reads
         # one and writes the other.
         d_h, d_h_prev, d_c, d_c_spare = (np.empty_like(tanh_c[0]) for _ in range(4))
-        for t in (range(steps) if ctx.reverse else range(steps - 1, -1, -1)):
+        need = ctx.needs_input_grad
+        for n, t in enumerate(range(steps) if ctx.reverse else range(steps - 1, -1, -1)):
             dh = np.add(dh, g_out[t], out=d_h)
             dc = _gates_backward_numpy(act[t], tanh_c[t], c_prev[t], h[t], dh, dc,
                                        grad_gates[t], slope, is_g, d_c)
             d_c, d_c_spare = d_c_spare, d_c
-            dh = np.matmul(grad_gates[t], w, out=d_h_prev)
+            if n < steps - 1 or need[1]:  # the last product gives d h_0 only
+                dh = np.matmul(grad_gates[t], w, out=d_h_prev)
         grad_w = None
-        if ctx.needs_input_grad[3]:
+        if need[3]:
             size = h_prev.shape[-1]  # one product over all steps, not one per step
             grad_w = _wrap(grad_gates.reshape(-1, 4 * size).T @ h_prev.reshape(-1, size))
-        return _wrap(grad_gates), _wrap(dh), _wrap(dc), grad_w, None
+        return (_wrap(grad_gates), _wrap(dh) if need[1] else None, _wrap(dc) if need[2] else None,
+                grad_w, None)
 
 
 def _gate_scales(shape: tuple[int, int], dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
