@@ -240,14 +240,17 @@ def test_lstm_cell_rejects_a_single_state(rng):
         F.lstm_cell(*tensors)
 
 
+@pytest.mark.parametrize("name", ["lstm", "gru"])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_lstm_sequence_output_changed_in_place_is_an_error_at_backward(reverse, rng):
+def test_recurrence_output_changed_in_place_is_an_error_at_backward(name, reverse, rng):
     """The output shares memory with the states backward reads, so a change is caught."""
+    gates = 4 if name == "lstm" else 3
     x = chainrule.tensor(rng.standard_normal((3, 2, 2)).astype(np.float32))
     h = chainrule.zeros(2, 2)
     w = [chainrule.tensor(rng.standard_normal(s).astype(np.float32), requires_grad=True)
-         for s in ((8, 2), (8, 2), (8,), (8,))]
-    out, _ = lstm_sequence(x, (h, h), *w, reverse)
+         for s in ((2 * gates, 2), (2 * gates, 2), (2 * gates,), (2 * gates,))]
+    out, _ = (lstm_sequence(x, (h, h), *w, reverse) if name == "lstm"
+              else gru_sequence(x, h, *w, reverse))
     loss = out.sum()  # sum saves nothing: only the recurrence can notice
     with chainrule.no_grad():
         out.mul_(2)

@@ -419,10 +419,12 @@ class GRURecurrence(Function):
         xp, w_t = x_proj.data, np.ascontiguousarray(w_hh.data.T)
         steps, batch, size = xp.shape[0], xp.shape[1], xp.shape[2] // 3
         act, h_proj = np.empty_like(xp), np.empty_like(xp)  # act: r, z, n per step
-        h_prev, hs = (np.empty((steps, batch, size), xp.dtype) for _ in range(2))
-        h = h_0.data
+        # Every step's h, with h_0 in the slot before the first step, as in LSTMRecurrence.
+        hs = np.empty((steps + 1, batch, size), xp.dtype)
+        hs[-1 if reverse else 0] = h_0.data
         for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-            h_prev[t] = h
+            prev, cur = (t + 1, t) if reverse else (t, t + 1)
+            h = hs[prev]
             gh = np.matmul(h, w_t, out=h_proj[t])
             if b_hh is not None:
                 gh += b_hh.data
@@ -435,16 +437,17 @@ class GRURecurrence(Function):
             np.multiply(rz[:, :size], gh[:, 2 * size:], out=n)
             n += xp[t, :, 2 * size:]
             np.tanh(n, out=n)
-            h = np.subtract(h, n, out=hs[t])
+            h = np.subtract(h, n, out=hs[cur])
             h *= rz[:, size:]
             h += n  # h' = n + z (h - n)
-        ctx.save_for_backward(x_proj, h_0, w_hh, b_hh)
-        ctx.arrays, ctx.reverse = (act, h_proj, h_prev), reverse
-        return hs, h.copy()
+        out, end = (hs[:-1], 0) if reverse else (hs[1:], steps)
+        ctx.save_for_backward(x_proj, h_0, w_hh, b_hh, out)  # out: views of what backward reads
+        ctx.arrays, ctx.reverse = (act, h_proj, hs[1:] if reverse else hs[:-1]), reverse
+        return out, hs[end].copy()
 
     @staticmethod
     def backward(ctx, grad_out, grad_h_n):
-        x_proj, h_0, w_hh, b_hh = ctx.saved_tensors
+        x_proj, h_0, w_hh, b_hh, _ = ctx.saved_tensors
         if is_grad_enabled():
             grads = _gru_recurrence_backward(x_proj, h_0, w_hh, b_hh, ctx.reverse, grad_out,
                                              grad_h_n)
