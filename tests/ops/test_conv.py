@@ -126,13 +126,18 @@ def test_grad_fn_is_named_like_pytorch(rng):
     assert out.grad_fn.name() == "ConvolutionBackward0"
 
 
+@pytest.mark.parametrize("chunk", ["one_row", "two_images"])
 @pytest.mark.parametrize("case", CASES[:4], ids=IDS[:4])
-def test_one_image_per_chunk_gives_the_same_results(case, rng, monkeypatch, columns):
-    """Columns are built a chunk of images at a time; chunks of one image (three of them)
-    must agree with the loop for the forward, the bias and both adjoints."""
-    monkeypatch.setattr(C, "_CHUNK_BYTES", 1)
+def test_small_chunks_give_the_same_results(case, chunk, rng, monkeypatch, columns):
+    """Columns are built a chunk of images, or of one image's output rows, at a time; chunks
+    of one row, and of two images out of three, must agree with the loop for the forward,
+    the bias and both adjoints."""
     xs, ws, stride, padding, dilation, groups = case
     xs = (3, *xs[1:])
+    oh, ow = _conv_ref(np.zeros(xs), np.zeros(ws), stride, padding, dilation, groups).shape[2:]
+    image_bytes = oh * ow * ws[2] * ws[3] * xs[1] * 8
+    monkeypatch.setattr(C, "_CHUNK_BYTES", 1 if chunk == "one_row" else 2 * image_bytes)
+    assert C._chunk_plan(3, oh, image_bytes // oh) == ((1, 1) if chunk == "one_row" else (2, oh))
     x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
     out = C.convolution(chainrule.tensor(x), chainrule.tensor(w), chainrule.tensor(b), stride,
                         padding, dilation, groups)

@@ -106,27 +106,33 @@ def _scratch(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 _CHUNK_BYTES = 1 << 20  # columns per chunk: within a core's L2 cache
 
 
-def _chunk_images(n: int, image_bytes: int) -> int:
-    """Images per chunk of columns: as many as fit in ``_CHUNK_BYTES``, at least one."""
-    return max(1, min(n, _CHUNK_BYTES // max(image_bytes, 1)))
+def _chunk_plan(n: int, oh: int, row_bytes: int) -> tuple[int, int]:
+    """(images, output rows) per chunk of columns: as many whole images as fit in
+    ``_CHUNK_BYTES``, else rows of one image (at least one of each)."""
+    image_bytes = max(oh * row_bytes, 1)
+    if image_bytes <= _CHUNK_BYTES:
+        return max(1, min(n, _CHUNK_BYTES // image_bytes)), oh
+    return 1, max(1, _CHUNK_BYTES // max(row_bytes, 1))
 
 
 def _column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair,
                    groups: int, out_size: Pair):
-    """im2col, channels last, a few images at a time: yields (start, stop, cols) with
-    cols[g, (n, p, q), (i, j, c)] = xpad[start + n, g Cg + c, p sh + i dh, q sw + j dw].
+    """im2col, channels last, a few images (or output rows) at a time: yields (images,
+    rows, cols), two slices and cols[g, (n, p, q), (i, j, c)] = xpad[images.start + n,
+    g Cg + c, (rows.start + p) sh + i dh, q sw + j dw].
 
     Each row copies runs of contiguous channels. The chunks reuse one cache-sized buffer, so
     the product that reads a chunk finds it in cache: on (32, 64, 32, 32) a 3x3 convolution
-    takes ~36 ms this way against ~46 ms with all 75 MB of columns at once. The padded
-    channels-last copy of x is made per chunk too (into a buffer whose border stays zero).
+    takes ~36 ms this way against ~46 ms with all 75 MB of columns at once, and chunks of
+    8-14 output rows are ~8% faster again than whole images. The padded channels-last copy
+    of x is made per chunk of images too (into a buffer whose border stays zero).
     """
     n, c, h, w = x.shape
     (top, bottom), (left, right) = padding
     oh, ow = out_size
     kh, kw = kernel
     cg = c // groups
-    step = _chunk_images(n, oh * ow * kh * kw * c * x.itemsize)
+    step, rows = _chunk_plan(n, oh, ow * kh * kw * c * x.itemsize)
     xp = _scratch((step, h + top + bottom, w + left + right, c), x.dtype)
     if top or bottom or left or right:
         xp.fill(0)  # the border; each chunk overwrites the inside
@@ -135,14 +141,17 @@ def _column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, 
     windows = as_strided(xp, (groups, step, oh, ow, kh, kw, cg),
                          (cg * sc, sn, sh * stride[0], sw * stride[1], sh * dilation[0],
                           sw * dilation[1], sc), writeable=False)
-    buf = _scratch((groups * step * oh * ow * kh * kw * cg,), x.dtype)
+    buf = _scratch((groups * step * rows * ow * kh * kw * cg,), x.dtype)
     for start in range(0, n, step):
         m = min(step, n - start)
         xp[:m, top:top + h, left:left + w] = x[start:start + m].transpose(0, 2, 3, 1)
-        shape = (groups, m, oh, ow, kh, kw, cg)
-        cols = buf[:math.prod(shape)].reshape(shape)  # a prefix: contiguous for any m
-        np.copyto(cols, windows[:, :m])
-        yield start, start + m, cols.reshape(groups, m * oh * ow, kh * kw * cg)
+        for p in range(0, oh, rows):
+            r = min(rows, oh - p)
+            shape = (groups, m, r, ow, kh, kw, cg)
+            cols = buf[:math.prod(shape)].reshape(shape)  # a prefix: contiguous for any m, r
+            np.copyto(cols, windows[:, :m, p:p + r])
+            yield (slice(start, start + m), slice(p, p + r),
+                   cols.reshape(groups, m * r * ow, kh * kw * cg))
 
 
 # Up to this many channels per group, columns are pixels last: for the forward (3x3 on
@@ -154,8 +163,9 @@ _FEW_CHANNELS_WEIGHT = 4
 
 def _pixel_column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding,
                          dilation: Pair, out_size: Pair):
-    """im2col, pixels last, for inputs with few channels per group: yields (start, stop, cols)
-    with cols[n, (c, i, j), (p, q)] = xpad[start + n, c, p sh + i dh, q sw + j dw].
+    """im2col, pixels last, for inputs with few channels per group: yields (images, rows,
+    cols), two slices and cols[n, (c, i, j), (p, q)] = xpad[images.start + n, c,
+    (rows.start + p) sh + i dh, q sw + j dw].
 
     Channels-last rows would copy runs of a few channels (one float for a grey image); here
     each row copies runs along the image width, and the products come out NCHW already. On
@@ -165,7 +175,7 @@ def _pixel_column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad
     (top, bottom), (left, right) = padding
     oh, ow = out_size
     kh, kw = kernel
-    step = _chunk_images(n, oh * ow * kh * kw * c * x.itemsize)
+    step, rows = _chunk_plan(n, oh, ow * kh * kw * c * x.itemsize)
     padded = bool(top or bottom or left or right)
     src = x  # unpadded, the windows are read from x itself
     if padded:
@@ -175,17 +185,18 @@ def _pixel_column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad
     windows = as_strided(src, (len(src), c, kh, kw, oh, ow),
                          (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0],
                           sw * stride[1]), writeable=False)
-    buf = _scratch((step * c * kh * kw * oh * ow,), x.dtype)
+    buf = _scratch((step * c * kh * kw * rows * ow,), x.dtype)
     for start in range(0, n, step):
         m = min(step, n - start)
-        shape = (m, c, kh, kw, oh, ow)
-        cols = buf[:math.prod(shape)].reshape(shape)
         if padded:
             src[:m, :, top:top + h, left:left + w] = x[start:start + m]
-            np.copyto(cols, windows[:m])
-        else:
-            np.copyto(cols, windows[start:start + m])
-        yield start, start + m, cols.reshape(m, c * kh * kw, oh * ow)
+        images = windows[:m] if padded else windows[start:start + m]
+        for p in range(0, oh, rows):
+            r = min(rows, oh - p)
+            shape = (m, c, kh, kw, r, ow)
+            cols = buf[:math.prod(shape)].reshape(shape)
+            np.copyto(cols, images[..., p:p + r, :])
+            yield slice(start, start + m), slice(p, p + r), cols.reshape(m, c * kh * kw, r * ow)
 
 
 def _col2im(cols: np.ndarray, size: tuple[int, int, int, int], kernel: Pair, stride: Pair,
@@ -236,22 +247,24 @@ def _conv(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Padding, dilation
     out = _scratch((n, o, oh, ow), x.dtype)
     if w.shape[1] <= _FEW_CHANNELS:
         rows = w.reshape(groups, og, -1)  # (G, O/G, Cg*kh*kw) against (m, G, ., oh*ow)
-        for start, stop, cols in _pixel_column_chunks(x, (kh, kw), stride, padding, dilation,
-                                                      (oh, ow)):
-            part = out[start:stop].reshape(stop - start, groups, og, oh * ow)
-            np.matmul(rows, cols.reshape(stop - start, groups, -1, oh * ow), out=part)
+        for images, rs, cols in _pixel_column_chunks(x, (kh, kw), stride, padding, dilation,
+                                                     (oh, ow)):
+            m = len(cols)
+            part = out[images, :, rs].reshape(m, groups, og, -1)  # a view: rows are whole
+            np.matmul(rows, cols.reshape(m, groups, -1, cols.shape[2]), out=part)
             if bias is not None:
                 part += bias.reshape(groups, og, 1)
         return out
     rows = np.ascontiguousarray(_weight_rows(w, groups))  # read once per chunk
-    for start, stop, cols in _column_chunks(x, (kh, kw), stride, padding, dilation, groups,
-                                            (oh, ow)):
-        prod = np.matmul(cols, rows)  # (G, m*oh*ow, O/G)
+    for images, rs, cols in _column_chunks(x, (kh, kw), stride, padding, dilation, groups,
+                                           (oh, ow)):
+        prod = np.matmul(cols, rows)  # (G, m*r*ow, O/G)
         if bias is not None:
             prod += bias.reshape(groups, 1, og)
-        m = stop - start
-        out[start:stop].reshape(m, groups, og, oh, ow)[...] = (
-            prod.reshape(groups, m, oh, ow, og).transpose(1, 0, 4, 2, 3))
+        block = out[images, :, rs]
+        m, r = block.shape[0], block.shape[2]
+        block.reshape(m, groups, og, r, ow)[...] = (
+            prod.reshape(groups, m, r, ow, og).transpose(1, 0, 4, 2, 3))
     return out
 
 
@@ -289,19 +302,19 @@ def _conv_weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, paddi
     cg = x.shape[1] // groups
     if cg <= _FEW_CHANNELS_WEIGHT:
         out = np.zeros((groups, o // groups, cg * kernel[0] * kernel[1]), g.dtype)
-        for start, stop, cols in _pixel_column_chunks(x, kernel, stride, padding, dilation,
-                                                      (oh, ow)):
-            m = stop - start
-            grad = g[start:stop].reshape(m, groups, o // groups, oh * ow)
-            cols = cols.reshape(m, groups, -1, oh * ow).transpose(0, 1, 3, 2)
+        for images, rs, cols in _pixel_column_chunks(x, kernel, stride, padding, dilation,
+                                                     (oh, ow)):
+            m, pixels = len(cols), cols.shape[2]
+            grad = g[images, :, rs].reshape(m, groups, o // groups, pixels)
+            cols = cols.reshape(m, groups, -1, pixels).transpose(0, 1, 3, 2)
             out += np.matmul(grad, cols).sum(axis=0)  # (m, G, O/G, Cg*kh*kw), then over m
         return out.reshape(o, cg, *kernel)
     out = part = None
-    for start, stop, cols in _column_chunks(x, kernel, stride, padding, dilation, groups,
-                                            (oh, ow)):
+    for images, rs, cols in _column_chunks(x, kernel, stride, padding, dilation, groups,
+                                           (oh, ow)):
         # (G, kh*kw*Cg, O/G): OpenBLAS is ~4x faster with the long axis N*oh*ow inside the
         # first operand's rows than with the product the other way round.
-        grad = _grad_rows(g[start:stop], groups)
+        grad = _grad_rows(g[images, :, rs], groups)
         if out is None:
             out = np.matmul(cols.transpose(0, 2, 1), grad)
             part = np.empty_like(out)
