@@ -424,7 +424,7 @@ class GRURecurrence(Function):
     def forward(ctx, x_proj, h_0, w_hh, b_hh, reverse):
         xp, w_t = x_proj.data, np.ascontiguousarray(w_hh.data.T)
         steps, batch, size = xp.shape[0], xp.shape[1], xp.shape[2] // 3
-        act, h_proj = np.empty_like(xp), np.empty_like(xp)  # act: r, z, n per step
+        act, h_proj = _scratch((2, *xp.shape), xp.dtype)  # act: r, z, n per step
         # Every step's h, with h_0 in the slot before the first step, as in LSTMRecurrence.
         hs = np.empty((steps + 1, batch, size), xp.dtype)
         hs[-1 if reverse else 0] = h_0.data
@@ -460,12 +460,14 @@ class GRURecurrence(Function):
             return (*grads, None)
         act, h_proj, h_prev = ctx.arrays
         size, w, g_out = h_prev.shape[-1], w_hh.data, grad_out.data
-        grad_h_proj, grad_n_pre = np.empty_like(act), np.empty_like(h_prev)
+        # d x_proj is d h_proj but for n, whose pre-activation gets d n_pre (r scales d h_proj's)
+        grad_h_proj, grad_x = _scratch((2, *act.shape), act.dtype)
+        grad_n_pre = grad_x[..., 2 * size:]
         dh = grad_h_n.data
         for t in (range(act.shape[0]) if ctx.reverse else range(act.shape[0] - 1, -1, -1)):
             dh = _gru_step_backward_numpy(act[t], h_proj[t, :, 2 * size:], h_prev[t],
                                           dh + g_out[t], grad_h_proj[t], grad_n_pre[t], w)
-        grad_x = np.concatenate([grad_h_proj[..., :2 * size], grad_n_pre], -1)
+        grad_x[..., :2 * size] = grad_h_proj[..., :2 * size]
         need = ctx.needs_input_grad
         grad_w = _wrap(grad_h_proj.reshape(-1, 3 * size).T @ h_prev.reshape(-1, size)) \
             if need[2] else None
