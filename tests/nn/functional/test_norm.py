@@ -375,7 +375,7 @@ def test_group_norm_gradcheck_and_gradgradcheck(rng):
     args = (_t(rng.standard_normal((2, 4, 2))), _t(rng.standard_normal(4)),
             _t(rng.standard_normal(4)))
     fn = lambda x, w, b: F.group_norm(x, 2, w, b)  # noqa: E731
-    assert gradcheck(fn, args)
+    assert gradcheck(fn, args, check_forward_ad=True)
     assert gradgradcheck(fn, args)
 
 

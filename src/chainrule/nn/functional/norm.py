@@ -2,8 +2,11 @@
 
 batch_norm takes the statistics over the batch (and spatial) dimensions per channel,
 layer_norm over the trailing ``normalized_shape`` per sample, group_norm over groups of
-channels per sample. All are composed from ops (mean, sub, mul, rsqrt), so double backward
-works; the variance is the biased one (divide by N), as PyTorch.
+channels per sample; the variance is the biased one (divide by N), as PyTorch. batch_norm and
+layer_norm are one primitive each (``BatchNorm``, ``LayerNorm``: NumPy forward, closed-form
+backward, the same rule in chainrule ops when it must be differentiable again); group_norm
+standardises each group as a LayerNorm row. Mixed dtypes take the composed path (mean, sub,
+mul, rsqrt), whose derivatives need no rule.
 """
 
 from __future__ import annotations
@@ -452,7 +455,9 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     _check_param("group_norm", "weight", weight, (c,))
     _check_param("group_norm", "bias", bias, (c,))
     grouped = input.reshape(n, num_groups, math.prod(input.shape[1:]) // num_groups)
-    out = _standardize(grouped, (2,), eps)[0]
+    # Each group is a row: the fused LayerNorm standardises it (the affine is per channel).
+    out = LayerNorm.apply(grouped, None, None, 1, eps) if _fusable(input, (), ()) else \
+        _standardize(grouped, (2,), eps)[0]
     shape = (1, c) + (1,) * (input.ndim - 2)
     return _affine(out.reshape(input.shape), weight, bias, shape)
 
