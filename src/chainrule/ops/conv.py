@@ -283,12 +283,17 @@ def _conv_transpose(g: np.ndarray, w: np.ndarray, stride: Pair, padding: Padding
         flipped = w.reshape(groups, o // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
         flipped = flipped[..., ::-1, ::-1].reshape(groups * cg, o // groups, kh, kw)
         return _conv(g, flipped, stride, tuple(full), dilation, groups)
-    grad = _grad_rows(g, groups)
-    weight = _weight_rows(w, groups).transpose(0, 2, 1)  # (G, O/G, kh*kw*Cg)
-    cols = np.matmul(grad, weight, out=_scratch((groups, grad.shape[1], weight.shape[2]),
-                                                g.dtype))
-    return _col2im(cols, (n, cg * groups, *size), (kh, kw), stride, padding, dilation,
-                   (oh, ow), groups)
+    # Otherwise columns of g, added back into x a chunk of whole images at a time (a chunk's
+    # columns stay in cache for the adds: 3x3 stride 2, 128 -> 64 on 32x16x16: 24.6 -> 20.8 ms).
+    weight = np.ascontiguousarray(_weight_rows(w, groups).transpose(0, 2, 1))  # (G, O/G, K)
+    out = _scratch((n, cg * groups, *size), g.dtype)
+    step, _ = _chunk_plan(n, oh, ow * weight.shape[2] * groups * g.itemsize)
+    for start in range(0, n, step):
+        m = min(step, n - start)
+        cols = np.matmul(_grad_rows(g[start:start + m], groups), weight)
+        out[start:start + m] = _col2im(cols, (m, cg * groups, *size), (kh, kw), stride,
+                                       padding, dilation, (oh, ow), groups)
+    return out
 
 
 def _conv_weight(x: np.ndarray, g: np.ndarray, kernel: Pair, stride: Pair, padding: Padding,
@@ -373,8 +378,7 @@ class ConvTranspose(Function):
     def forward(ctx, g, w, stride, padding, dilation, groups, size):
         ctx.save_for_backward(g, w)
         ctx.conf = (stride, padding, dilation, groups)
-        out = _conv_transpose(g.data, w.data, stride, padding, dilation, groups, tuple(size))
-        return np.ascontiguousarray(out)  # the col2im path's result is a transposed view
+        return _conv_transpose(g.data, w.data, stride, padding, dilation, groups, tuple(size))
 
     @staticmethod
     def backward(ctx, grad):
