@@ -26,6 +26,7 @@ from ..autograd import forward_ad
 from ..autograd.grad_mode import _state
 from ..nn.functional.loss import BinaryCrossEntropy
 from ..nn.functional.norm import BatchNorm, LayerNorm
+from ..nn.functional.pooling import TakeWindow
 from ..nn.functional.rnn import GRURecurrence, LSTMRecurrence
 from ..ops import activation, comparison, conv, elementwise, linalg, reduction, shape, unary
 from ..ops.indexing import Index
@@ -298,6 +299,18 @@ def _softmax_cross_entropy(cls, args: tuple, level: int):
     return rules.make(total, level)
 
 
+def _take_window(cls, args: tuple, level: int):
+    """Max pooling's gather: the batch folded into N, (B, N, C, H, W) -> (B*N, C, H, W); codes
+    passed in belong to such a folded call (a jvp's), so they fit it as they are."""
+    x, code, conf, values = args
+    if values is not None or rules.unpack(x, level)[1] is False:
+        return _per_example(cls, args, level)
+    xv = rules.as_batched(x, level)
+    size, n = xv.shape[:2]
+    out = cls.apply(xv.reshape(size * n, *xv.shape[2:]), code, conf, None)
+    return rules.make(out.reshape(size, n, *out.shape[1:]), level)
+
+
 RULES = {cls: _pointwise for cls in (
     elementwise.Cast, elementwise.Add, elementwise.Sub, elementwise.Mul, elementwise.Div,
     elementwise.FloorDiv, elementwise.TruncDiv, elementwise.Remainder, elementwise.Pow,
@@ -315,6 +328,6 @@ RULES.update({
     linalg.MatMul: _matmul, linalg.Linear: _linear, linalg.Einsum: _einsum,
     conv.Convolution: _convolution, conv.ConvTranspose: _conv_transpose,
     LSTMRecurrence: _recurrence, GRURecurrence: _recurrence,
-    LayerNorm: _layer_norm, BatchNorm: _batch_norm,
+    LayerNorm: _layer_norm, BatchNorm: _batch_norm, TakeWindow: _take_window,
     activation.SoftmaxCrossEntropy: _softmax_cross_entropy,
 })

@@ -409,3 +409,34 @@ def test_max_pool2d_after_relu_matches_torch_with_ties(rng):
     x[:, :, :4, :4] = 0
     _torch_check(torch, lambda a: F.max_pool2d(a, 2, return_indices=True),
                  lambda a: torch.nn.functional.max_pool2d(a, 2, return_indices=True), x)
+
+
+@pytest.mark.parametrize("shape, kwargs", MAX2D[:2], ids=MAX_IDS[:2])
+def test_max_pool2d_third_derivative(shape, kwargs, rng):
+    """TakeWindow and PutWindow are each other's backward, to any order."""
+    def first(x):
+        out = F.max_pool2d(x, **kwargs)
+        (grad,) = chainrule.autograd.grad((out * out * out).sum(), (x,), create_graph=True)
+        return grad
+
+    x = _t(rng.permutation(int(np.prod(shape))).reshape(shape) * 0.1)
+    assert gradgradcheck(first, (x,))
+
+
+@pytest.mark.parametrize("shape, kwargs", [((2, 3, 4, 6), dict(kernel_size=2)),
+                                           ((3, 5, 5), dict(kernel_size=3, stride=2,
+                                                            padding=1))], ids=["4d", "3d"])
+def test_max_pool2d_under_vmap_runs_once_and_matches_a_loop(shape, kwargs, rng, monkeypatch):
+    from chainrule.func import _op_rules, grad, vmap
+
+    def no_fallback(cls, *args):
+        raise AssertionError(f"{cls.__name__} ran once per example")
+
+    monkeypatch.setattr(_op_rules, "_per_example", no_fallback)
+    xs = rng.standard_normal((4, *shape))
+    loss = lambda x: (F.max_pool2d(x, **kwargs) ** 2).sum()  # noqa: E731
+    out = vmap(lambda x: F.max_pool2d(x, **kwargs))(_t(xs, False))
+    grads = vmap(grad(loss))(_t(xs, False))
+    for i, x in enumerate(xs):
+        np.testing.assert_array_equal(out.numpy()[i], F.max_pool2d(_t(x, False), **kwargs).numpy())
+        np.testing.assert_array_equal(grads.numpy()[i], grad(loss)(_t(x, False)).numpy())

@@ -92,13 +92,10 @@ def _max_pool(op: str, nd: int, input: Tensor, kernel_size, stride, padding, dil
     kernel, stride, pads, dilation, out_size = _pool_args(op, x, kernel_size, stride, padding,
                                                           dilation, ceil_mode)
     conf = _Windows(kernel, stride, pads, dilation, out_size)
-    views = conf.views(_padded(x.data, pads, -np.inf))
-    values, code = (_first_max_2x2 if kernel == (2, 2) else _first_max)(views)
-    if np.isnan(values).any():  # np.maximum propagates NaN: values has one iff a window does
-        values, code = _nan_window_max(views)
+    if not return_indices:  # the maxima are found in the forward (so vmap can batch it)
+        return _from_4d(nd, input, TakeWindow.apply(x, None, conf, None))
+    values, code = conf.argmax(x.data)
     out = _from_4d(nd, input, TakeWindow.apply(x, code, conf, values))
-    if not return_indices:
-        return out
     offsets, starts = conf.flat_plan(x.shape[3])
     return out, _from_4d(nd, input, _wrap(offsets.take(code) + starts))
 
@@ -125,6 +122,15 @@ class _Windows:
                 and self.dilation == (1, 1) and self.stride == self.kernel
                 and all(o * k == n for o, k, n in zip(self.out_size, self.kernel, size[2:],
                                                   strict=True)))
+
+    def argmax(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each window's maximum of ``x`` (padded with -inf) and its code: the first maximum,
+        or the last NaN, as PyTorch."""
+        views = self.views(_padded(x, self.pads, -np.inf))
+        values, code = (_first_max_2x2 if self.kernel == (2, 2) else _first_max)(views)
+        if np.isnan(values).any():  # np.maximum propagates NaN: values has one iff a window has
+            values, code = _nan_window_max(views)
+        return values, code
 
     def flat_plan(self, width: int) -> tuple[np.ndarray, np.ndarray]:
         return _flat_plan(self.kernel, self.stride, self.pads, self.dilation, self.out_size,
@@ -155,12 +161,15 @@ def _flat_plan(kernel, stride, pads, dilation, out_size, width: int):
 class TakeWindow(Function):
     """out[n, c, i, j] = xpad[n, c] at window (i, j)'s kernel offset code[n, c, i, j].
 
-    ``values``: the result, when the caller found it along with the codes (max pooling).
+    ``code`` None: max pooling, the codes of the windows' maxima found here. ``values``: the
+    result, when the caller found it along with the codes.
     """
 
     @staticmethod
     def forward(ctx, x, code, conf, values=None):
-        if values is None:
+        if code is None:
+            values, code = conf.argmax(x.data)
+        elif values is None:
             values = np.empty(code.shape, x.data.dtype)
             for k, view in enumerate(conf.views(_padded(x.data, conf.pads))):
                 np.copyto(values, view, where=code == k)
@@ -173,7 +182,7 @@ class TakeWindow(Function):
 
     @staticmethod
     def jvp(ctx, tangent, *_):
-        return TakeWindow.apply(tangent, ctx.code, ctx.conf)  # linear; values belong to x
+        return TakeWindow.apply(tangent, ctx.code, ctx.conf, None)  # linear; values belong to x
 
 
 class PutWindow(Function):
@@ -210,7 +219,7 @@ class PutWindow(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return TakeWindow.apply(grad, ctx.code, ctx.conf), None, None, None
+        return TakeWindow.apply(grad, ctx.code, ctx.conf, None), None, None, None
 
     @staticmethod
     def jvp(ctx, tangent, *_):
