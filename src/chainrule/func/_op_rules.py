@@ -234,8 +234,8 @@ def _conv_transpose(cls, args: tuple, level: int):
 
 
 def _recurrence(cls, args: tuple, level: int):
-    """LSTM/GRU recurrences over (seq, batch, ...): the vmap batch folded into their batch,
-    when the recurrent weights are shared; else once per example."""
+    """LSTM/GRU recurrences over (seq, batch, ...) (the LSTM's input, the GRU's x_proj): the
+    vmap batch folded into their batch, when the weights are shared; else once per example."""
     n_state = 2 if cls is LSTMRecurrence else 1
     x_proj, states, params = args[0], args[1:1 + n_state], args[1 + n_state:-1]
     if any(p is not None and rules.unpack(p, level)[1] for p in params):
