@@ -325,6 +325,13 @@ def test_layer_norm_under_vmap_matches_a_loop(rng, monkeypatch):
     np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
 
 
+def test_batch_norm_eval_takes_an_empty_batch():
+    x = chainrule.zeros(0, 3, 4, requires_grad=True)
+    out = F.batch_norm(x, chainrule.zeros(3), chainrule.ones(3), training=False)
+    out.sum().backward()
+    assert out.shape == x.grad.shape == (0, 3, 4)
+
+
 def test_batch_norm_stays_float32(rng):
     x = _t(rng.standard_normal((4, 3)).astype(np.float32))
     w = _t(np.ones(3, np.float32))
