@@ -64,7 +64,7 @@ def _padded(x: np.ndarray, padding: Padding, value: float = 0.0) -> np.ndarray:
 
 _POOL: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()  # (shape, dtype) -> buffers
 _POOL_LOCK = threading.Lock()
-_POOL_MIN_BYTES = 1 << 20  # cnn_step: 22.5 ms at 16 MiB, 21 at 1 (its columns are 2-14 MiB)
+_POOL_MIN_BYTES = 1 << 20  # the outputs of cnn_step's convolutions are 1.5-3 MiB
 _POOL_SHAPES = 8  # the least recently used shape is dropped beyond this
 _POOL_PER_SHAPE = 4
 
@@ -81,9 +81,10 @@ _FREE = _ref_counts([np.empty(0)])[0]
 def _scratch(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """An uninitialised array, reused from a per-shape pool once nothing else refers to it.
 
-    The im2col columns are the largest arrays of a CNN step, and a fresh array above glibc's
-    mmap threshold (32 MiB at most) is page-faulted in on every call: filling a reused one is
-    about twice as fast. Small arrays are allocated as usual.
+    Convolution outputs and column chunks are rewritten on every call, and a fresh array
+    above glibc's mmap threshold (32 MiB at most) is page-faulted in each time (cnn_step's
+    convolutions: ~1400 faults a step before their outputs were pooled). Small arrays are
+    allocated as usual.
     """
     dtype = np.dtype(dtype)
     if int(np.prod(shape)) * dtype.itemsize < _POOL_MIN_BYTES:
