@@ -68,7 +68,7 @@ def test_cell_matches_numpy(name, bias, rng):
     zero = np.zeros_like(arrays[4])
     expected = ref(arrays[0], hx_np, *arrays[2:4], *(arrays[4:] if bias else (zero, zero)))
     for got, want in zip(out if name == "lstm" else (out,), expected if name == "lstm"
-                         else (expected,)):
+                         else (expected,), strict=True):
         assert got.dtype == chainrule.float32
         np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-5, atol=1e-6)
 
@@ -122,10 +122,10 @@ def test_cell_matches_torch(name, rng):
     out, ref = call(fn, ours), call(torch_fn, theirs)
     sum(((o * (k + 1)).sum() for k, o in enumerate(out)), chainrule.zeros(())).backward()
     sum((o * (k + 1)).sum() for k, o in enumerate(ref)).backward()
-    for got, want in zip(out, ref):
+    for got, want in zip(out, ref, strict=True):
         np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-5,
                                    atol=1e-6)
-    for got, want in zip(ours, theirs):
+    for got, want in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(got.grad.numpy(), want.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
@@ -194,7 +194,7 @@ def test_recurrence_fast_and_differentiable_backward_agree(name, reverse, rng):
         found = chainrule.autograd.grad(loss, wrt, create_graph=create_graph)
         assert all(grad.dtype == chainrule.float32 for grad in found)
         grads.append([grad.detach().numpy() for grad in found])
-    for fast, composed in zip(*grads):
+    for fast, composed in zip(*grads, strict=True):
         np.testing.assert_allclose(fast, composed, rtol=1e-5, atol=1e-5)
 
 
@@ -267,7 +267,8 @@ def test_lstm_sequence_initial_state_gradients_only_where_required(needs, rng):
          for s in ((8, 2), (8, 2), (8,), (8,))]
     states, found = [rng.standard_normal((3, 2)) for _ in range(2)], []
     for create_graph in (False, True):
-        h, c = (chainrule.tensor(a, requires_grad=need) for a, need in zip(states, needs, strict=True))
+        h, c = (chainrule.tensor(a, requires_grad=need)
+                for a, need in zip(states, needs, strict=True))
         out, (h_n, c_n) = lstm_sequence(x, (h, c), *w, False)
         loss = (out * out).sum() + (c_n * h_n).sum()
         wanted = [t for t, need in zip((h, c), needs, strict=True) if need] + w
