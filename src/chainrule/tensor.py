@@ -280,29 +280,31 @@ class Tensor(TensorOps):
             self._vc[0] += 1
 
     # -- operators: each delegates to chainrule.ops -------------------------------------
+    # + - * / go straight to the shared binary-op entry (one call level less than add(),
+    # sub(), ...: these four are most of a backward pass).
     def __add__(self, other):
-        return _ops.add(self, other)
+        return _binary("add", _Add, self, other)
 
     def __radd__(self, other):
-        return _ops.add(other, self)
+        return _binary("add", _Add, other, self)
 
     def __sub__(self, other):
-        return _ops.sub(self, other)
+        return _binary("sub", _Sub, self, other)
 
     def __rsub__(self, other):
-        return _ops.sub(other, self)
+        return _binary("sub", _Sub, other, self)
 
     def __mul__(self, other):
-        return _ops.mul(self, other)
+        return _binary("mul", _Mul, self, other)
 
     def __rmul__(self, other):
-        return _ops.mul(other, self)
+        return _binary("mul", _Mul, other, self)
 
     def __truediv__(self, other):
-        return _ops.div(self, other)
+        return _binary("div", _Div, self, other)
 
     def __rtruediv__(self, other):
-        return _ops.div(other, self)
+        return _binary("div", _Div, other, self)
 
     def __floordiv__(self, other):
         return _ops.floor_divide(self, other)
@@ -417,5 +419,8 @@ _new = object.__new__
 from . import autograd as _autograd  # noqa: E402
 from . import ops as _ops  # noqa: E402
 from . import random as _random  # noqa: E402
+from .ops import elementwise as _elementwise  # noqa: E402
 
 _tensor_ops._ops, _tensor_ops._random = _ops, _random
+_binary, _Add, _Sub, _Mul, _Div = (_elementwise._binary, _elementwise.Add, _elementwise.Sub,
+                                   _elementwise.Mul, _elementwise.Div)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..tensor import Tensor, _wrap
 from .function import AccumulateGrad
-from .grad_mode import _state
+from .grad_mode import SPECIAL, _state
 
 
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
@@ -81,7 +81,7 @@ def _run_node(node, grads, deps, buffers, ready, retain_graph: bool) -> None:
                            f"(expected {len(edges)}, got {len(out)})")
     if _state.trace is not None:
         _state.trace._record_node(node, grads, out)
-    if _state.anomaly or node._post_hooks:
+    if node._post_hooks or (_state.mode == SPECIAL and _state.anomaly):
         _check_and_post_hook(node, out, grads)
     if not retain_graph:
         node._release()

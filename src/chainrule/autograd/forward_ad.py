@@ -179,7 +179,7 @@ def apply_dual(cls, args: tuple):
                                f"(jvp); define jvp(ctx, *tangents) on the Function")
         records = _state.enabled and any(isinstance(a, Tensor) and a._requires_grad
                                          for a in args)
-        out = cls._apply_recorded(args, save_all=True)
+        out = cls._apply_recorded(args, save_all=True, trace=_state.anomaly)
         outs = out if type(out) is tuple else (out,)
         ctx = next((o.grad_fn for o in outs if o.grad_fn is not None), None)
         if ctx is None:  # no differentiable output (indices, comparisons): nothing to carry

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..tensor import Tensor, _init, _new, _wrap
 from . import forward_ad as _forward_ad
-from .grad_mode import _state
+from .grad_mode import RECORD, SPECIAL, _state
 
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -294,20 +294,37 @@ class Function:
     @classmethod
     def apply(cls, *args):
         """Run forward on ``args`` and, if any input requires grad, record the graph node."""
-        if _state.dispatch is not None:  # vmap or forward AD is active (grad_mode._GradState)
-            return _state.dispatch(cls, args)
-        if _state.enabled:
+        mode = _state.mode  # RECORD, NO_GRAD or SPECIAL (see grad_mode._GradState)
+        if mode == RECORD:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
                     return cls._apply_recorded(args)
             if not cls._numpy_forward:
                 return cls._apply_user_unrecorded(args)
+        elif mode == SPECIAL:
+            out = cls._apply_special(args)
+            if out is not None:
+                return out
         out = cls.forward(_NoGradCtx(), *args)
         if type(out) is tuple:
             return tuple(_wrap(_as_array(o)) for o in out)
         t = _new(Tensor)  # _wrap, inlined: this is every op of a backward pass
         _init(t, out if type(out) is np.ndarray else _as_array(out), False, None, 0)
         return t
+
+    @classmethod
+    def _apply_special(cls, args):
+        """A transform's handler (vmap, forward AD), or anomaly mode: then as usual, but the
+        node keeps the stack that ran forward. None: compute without recording."""
+        if _state.dispatch is not None:
+            return _state.dispatch(cls, args)
+        if _state.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    return cls._apply_recorded(args, trace=True)
+            if not cls._numpy_forward:
+                return cls._apply_user_unrecorded(args)
+        return None
 
     @classmethod
     def _apply_user_unrecorded(cls, args):
@@ -321,9 +338,10 @@ class Function:
         return _wrap(_as_array(out))
 
     @classmethod
-    def _apply_recorded(cls, args, save_all: bool = False):
+    def _apply_recorded(cls, args, save_all: bool = False, trace: bool = False):
         """Forward, and the node. ``save_all``: every float input counts as needing a gradient
-        (so forward saves what the rules read), as a jvp rule may read it."""
+        (so forward saves what the rules read), as a jvp rule may read it. ``trace``: keep the
+        stack that ran forward (anomaly mode)."""
         ctx = FunctionCtx()
         ctx._fn = cls
         edges, shapes = [], []
@@ -353,7 +371,7 @@ class Function:
                 _state.enabled = True
         ctx.next_functions = tuple(edges)
         ctx._input_shapes = shapes
-        if _state.anomaly:
+        if trace:
             ctx._trace = traceback.format_stack()[:-2]
         if type(raw) is not tuple:  # the common case: one output
             data = raw if type(raw) is np.ndarray else _as_array(raw)

@@ -10,15 +10,38 @@ import threading
 from collections.abc import Callable
 
 
+# _GradState.mode: what every op checks first, in one read (a thread-local read costs about
+# as much as a Python call, and ops used to make five).
+RECORD = 0  # grad mode on, no transform active: ops with inputs that require grad record
+NO_GRAD = 1  # grad mode off, no transform: ops only compute
+SPECIAL = 2  # vmap or forward AD active, or anomaly mode: go through every check
+
+
 class _GradState(threading.local):
-    enabled = True  # class attribute: the default every new thread starts from
-    anomaly = False
-    trace = None  # the active autograd.trace recorder, if any
-    fw = None  # the active forward-AD level (forward_ad._Level), if any
+    # Class attributes are the defaults every new thread starts from.
+    _enabled = True
+    _anomaly = False
     # What Function.apply hands every op to, or None (the fast path): vmap's handler while a
     # vmap runs (it unbatches, then passes on to forward AD), else forward_ad.apply_dual while
-    # a dual level is active. One slot, so the plain path pays for one check.
-    dispatch = None
+    # a dual level is active.
+    _dispatch = None
+    mode = RECORD  # derived from the three above by their setters
+    trace = None  # the active autograd.trace recorder, if any
+    fw = None  # the active forward-AD level (forward_ad._Level), if any
+
+    def _set(self, name: str, value) -> None:
+        setattr(self, name, value)
+        if self._dispatch is not None or self._anomaly:
+            self.mode = SPECIAL
+        else:
+            self.mode = RECORD if self._enabled else NO_GRAD
+
+    enabled = property(lambda self: self._enabled,
+                       lambda self, value: self._set("_enabled", value))
+    anomaly = property(lambda self: self._anomaly,
+                       lambda self, value: self._set("_anomaly", value))
+    dispatch = property(lambda self: self._dispatch,
+                        lambda self, value: self._set("_dispatch", value))
 
 
 _state = _GradState()

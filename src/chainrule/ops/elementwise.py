@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.forward_ad import add_terms, diagonal_jvp, linear_jvp, multilinear_jvp, zero_jvp
-from ..autograd.function import Function
+from ..autograd.function import Function, _NoGradCtx
+from ..autograd.grad_mode import RECORD, SPECIAL, _state
 from ..dtype import DType, as_numpy_dtype, result_type
 from ..errors import DTypeError, ShapeError
 from ..tensor import Tensor, _wrap
@@ -51,6 +52,17 @@ def broadcast_shapes(op: str, *shapes: tuple[int, ...]) -> tuple[int, ...]:
                          f"must match or be 1, aligned from the right)") from None
 
 
+class _SharedCtx(_NoGradCtx):
+    """The one ctx of every unrecorded binary op: it refuses attributes, so nothing leaks
+    from one call to the next."""
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"the shared ctx of an unrecorded op cannot hold {name!r}")
+
+
+_UNRECORDED = _SharedCtx()
+
+
 def _binary(op: str, fn, x: TensorLike, y: TensorLike) -> Tensor:
     """Promote, apply, and turn NumPy's broadcasting error into one that names `op`."""
     tx, ty = type(x), type(y)
@@ -60,8 +72,18 @@ def _binary(op: str, fn, x: TensorLike, y: TensorLike) -> Tensor:
         y = _wrap(np.array(y, dtype=x.data.dtype))  # a scalar never upcasts a float tensor
     else:
         x, y = promote(x, y)
+    mode = _state.mode
     try:
-        return fn.apply(x, y)
+        if mode == RECORD:
+            if x._requires_grad or y._requires_grad:
+                return fn._apply_recorded((x, y))
+        elif mode == SPECIAL:
+            return fn.apply(x, y)
+        # Nothing to record (every op of a backward pass lands here): call forward directly,
+        # without Function.apply's checks. These forwards only save (a no-op here) and never
+        # set attributes on ctx, so one shared ctx serves them all.
+        out = fn.forward(_UNRECORDED, x, y)
+        return _wrap(out if type(out) is np.ndarray else np.asarray(out))
     except ValueError:
         broadcast_shapes(op, x.data.shape, y.data.shape)  # raises ShapeError if that was it
         raise
