@@ -7,6 +7,7 @@ at the bottom of this file.
 
 from __future__ import annotations
 
+from array import array as _array
 from collections.abc import Callable, Iterator
 from weakref import ref as _weakref
 
@@ -28,7 +29,7 @@ class Tensor(TensorOps):
     """
 
     __slots__ = ("data", "_requires_grad", "grad", "grad_fn", "_output_nr", "_vc", "_base",
-                 "_leaf_edge", "_retains_grad", "__weakref__")
+                 "_accumulator", "_retains_grad", "__weakref__")
     __array_ufunc__ = None  # `ndarray * Tensor` falls through to Tensor.__rmul__
 
     def __init__(self, data: np.ndarray, requires_grad: bool = False) -> None:
@@ -268,20 +269,20 @@ class Tensor(TensorOps):
         """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf. See :func:`autograd.backward`."""
         _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
-    def _shared_version(self) -> list:
+    def _shared_version(self) -> _array:
         if self._vc is None:
-            self._vc = [0]
+            self._vc = _VERSION_0[:]
         return self._vc
 
     def _bump_version(self) -> None:
         if self._vc is None:
-            self._vc = [1]
+            self._vc = _VERSION_1[:]
         else:
             self._vc[0] += 1
 
     # -- operators: each delegates to chainrule.ops -------------------------------------
-    # + - * / go straight to the shared binary-op entry (one call level less than add(),
-    # sub(), ...: these four are most of a backward pass).
+    # + - * go straight to the shared binary-op entry (one call level less than add(),
+    # sub(), mul(): most ops of a backward pass). / goes through div(): integers give floats.
     def __add__(self, other):
         return _binary("add", _Add, self, other)
 
@@ -301,10 +302,10 @@ class Tensor(TensorOps):
         return _binary("mul", _Mul, other, self)
 
     def __truediv__(self, other):
-        return _binary("div", _Div, self, other)
+        return _ops.div(self, other)
 
     def __rtruediv__(self, other):
-        return _binary("div", _Div, other, self)
+        return _ops.div(other, self)
 
     def __floordiv__(self, other):
         return _ops.floor_divide(self, other)
@@ -392,6 +393,11 @@ class Tensor(TensorOps):
         return _ops.transpose(self, -2, -1)
 
 
+# A version counter is a one-element int64 array (shared by a tensor and its views, bumped by
+# in-place ops): unlike a list it holds no references, so Python's GC never walks it.
+_VERSION_0, _VERSION_1 = _array("q", [0]), _array("q", [1])
+
+
 def _init(t: Tensor, data: np.ndarray, requires_grad: bool, grad_fn, output_nr: int) -> None:
     t.data = data
     t._requires_grad = requires_grad
@@ -400,7 +406,7 @@ def _init(t: Tensor, data: np.ndarray, requires_grad: bool, grad_fn, output_nr: 
     t._output_nr = output_nr
     t._vc = None  # the version counter: made on first need, shared by views
     t._base = None
-    t._leaf_edge = None  # (AccumulateGrad, 0): the edge into a leaf, made on first use
+    t._accumulator = None  # a leaf's AccumulateGrad node, made on first use
     t._retains_grad = False
 
 
@@ -422,5 +428,5 @@ from . import random as _random  # noqa: E402
 from .ops import elementwise as _elementwise  # noqa: E402
 
 _tensor_ops._ops, _tensor_ops._random = _ops, _random
-_binary, _Add, _Sub, _Mul, _Div = (_elementwise._binary, _elementwise.Add, _elementwise.Sub,
-                                   _elementwise.Mul, _elementwise.Div)
+_binary, _Add, _Sub, _Mul = (_elementwise._binary, _elementwise.Add, _elementwise.Sub,
+                             _elementwise.Mul)

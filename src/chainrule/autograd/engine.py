@@ -75,17 +75,17 @@ def _run_node(node, grads, deps, buffers, ready, retain_graph: bool) -> None:
     out = node._fn.backward(node, *grads)
     if type(out) is not tuple:
         out = (out,)
-    edges = node.next_functions
-    if len(out) != len(edges):
+    children = node._next
+    if len(out) != len(children):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(edges)}, got {len(out)})")
+                           f"(expected {len(children)}, got {len(out)})")
     if _state.trace is not None:
         _state.trace._record_node(node, grads, out)
     if node._post_hooks or (_state.mode == SPECIAL and _state.anomaly):
         _check_and_post_hook(node, out, grads)
     if not retain_graph:
         node._release()
-    for (child, nr), grad, shape in zip(edges, out, node._input_shapes):
+    for child, nr, grad, shape in zip(children, node._next_nrs, out, node._input_shapes):
         if child is None:
             continue
         if grad is not None:
@@ -111,7 +111,7 @@ def _add_to_buffer(buffers: dict, node, nr: int, grad: Tensor) -> None:
 
 
 def _release_children(node, deps: dict, ready: list) -> None:
-    for child, _ in node.next_functions:
+    for child in node._next:
         if child is not None:
             deps[child] -= 1
             if deps[child] == 0:
@@ -163,7 +163,7 @@ def _count_dependencies(roots: list) -> dict:
     stack = list(dict.fromkeys(roots))
     roots = set(stack)  # walked from the start; any other node is walked when first counted
     while stack:
-        for child, _ in stack.pop().next_functions:
+        for child in stack.pop()._next:
             if child in deps:
                 deps[child] += 1
             elif child is not None:
@@ -180,13 +180,13 @@ def _nodes_to_run(deps: dict, roots, targets: set) -> set:
     while ready:
         node = ready.pop()
         order.append(node)
-        for child, _ in node.next_functions:
+        for child in node._next:
             if child is not None:
                 remaining[child] -= 1
                 if remaining[child] == 0:
                     ready.append(child)
     active = set()
     for node in reversed(order):
-        if any(c in targets or c in active for c, _ in node.next_functions if c is not None):
+        if any(c in targets or c in active for c in node._next if c is not None):
             active.add(node)
     return active | {n for n in targets if type(n) is AccumulateGrad}

@@ -59,11 +59,13 @@ class _NoGradCtx:
 class FunctionCtx:
     """What forward and backward share, and the graph node (``grad_fn``) of the outputs."""
 
-    # Slots for what every node sets (faster than a dict); __dict__ for what forward adds.
-    __slots__ = ("_fn", "needs_input_grad", "next_functions", "_input_shapes", "_outputs",
-                 "_output_meta", "_output_vcs", "__dict__", "__weakref__")
+    # Slots for what every node sets (faster than a dict, and no dict for the GC to walk);
+    # __dict__ for what forward adds. The edges to the input nodes are two tuples, the nodes
+    # and their output numbers (shared between nodes), so a node costs no tuple per edge.
+    __slots__ = ("_fn", "needs_input_grad", "_next", "_next_nrs", "_input_shapes", "_outputs",
+                 "_output_meta", "_output_vcs", "_to_save", "_saved_versions", "__dict__",
+                 "__weakref__")
     _released = False
-    _to_save = ()
     _materialize = True
     _non_diff = ()
     _pre_hooks = None  # {output_nr: [hook, ...]}: hooks registered on the output tensors
@@ -91,6 +93,8 @@ class FunctionCtx:
     def saved_tensors(self) -> tuple:
         if self._released:
             raise RuntimeError(_FREED)
+        if not self._to_save:
+            return ()
         user_fn = not self._fn._numpy_forward  # only a user forward returns Tensors
         result = []
         for item, version in zip(self._to_save, self._saved_versions):
@@ -139,6 +143,12 @@ class FunctionCtx:
             if tangent is not None:
                 _state.fw.set(t, tangent)
         return t
+
+    @property
+    def next_functions(self) -> tuple:
+        """((node, output_nr), ...): where each input came from; (None, 0) for an input that
+        needs no gradient, (AccumulateGrad, 0) for a leaf."""
+        return tuple(zip(self._next, self._next_nrs))
 
     def mark_non_differentiable(self, *outputs) -> None:
         """Declare outputs (the arrays forward returns) that carry no gradient, e.g. indices."""
@@ -218,7 +228,7 @@ class AccumulateGrad:
     It holds its leaf weakly: if the leaf is gone, nobody can read the gradient.
     """
 
-    next_functions = ()
+    next_functions = _next = _next_nrs = ()
     _output_meta = ((None, None, True),)  # one input slot, for the engine's buffers
     _pre_hooks = None
     _post_hooks = None
@@ -243,15 +253,10 @@ class AccumulateGrad:
 
 def grad_accumulator(leaf: Tensor) -> AccumulateGrad:
     """The leaf's AccumulateGrad node, made once so every use of the leaf shares it."""
-    return (leaf._leaf_edge or _leaf_edge(leaf))[0]
-
-
-def _leaf_edge(leaf: Tensor) -> tuple[AccumulateGrad, int]:
-    """The edge into a leaf, (its AccumulateGrad, 0), made on first use and kept on the leaf."""
-    edge = leaf._leaf_edge
-    if edge is None:
-        edge = leaf._leaf_edge = (AccumulateGrad(leaf), 0)
-    return edge
+    node = leaf._accumulator
+    if node is None:
+        node = leaf._accumulator = AccumulateGrad(leaf)
+    return node
 
 
 class Function:
@@ -344,18 +349,27 @@ class Function:
         stack that ran forward (anomaly mode)."""
         ctx = FunctionCtx()
         ctx._fn = cls
-        edges, shapes = [], []
+        ctx._to_save = ()
+        nodes, shapes = [], []
+        numbered = False  # an input that is a node's output 1, 2, ...: rare
         for a in args:
             if isinstance(a, Tensor) and a._requires_grad:
                 fn = a.grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else
-                             a._leaf_edge or _leaf_edge(a))  # a leaf's edge is made once
+                if fn is None:  # a leaf: its AccumulateGrad is made once
+                    nodes.append(a._accumulator or grad_accumulator(a))
+                else:
+                    nodes.append(fn)
+                    numbered = numbered or a._output_nr != 0
                 shapes.append(a.data.shape)
             else:
-                edges.append(_NO_EDGE)
+                nodes.append(None)
                 shapes.append(None)
         shapes = tuple(shapes)
         shapes, needs = _SHAPES.get(shapes) or _shared_shapes(shapes)
+        if numbered or len(args) >= len(_ZEROS):
+            ctx._next_nrs = _output_nrs(args)
+        else:
+            ctx._next_nrs = _ZEROS[len(args)]
         if save_all:
             needs = tuple(n or (isinstance(a, Tensor) and a.data.dtype.kind == "f")
                           for n, a in zip(needs, args, strict=True))
@@ -369,7 +383,7 @@ class Function:
                 raw = cls.forward(ctx, *args)
             finally:
                 _state.enabled = True
-        ctx.next_functions = tuple(edges)
+        ctx._next = tuple(nodes)
         ctx._input_shapes = shapes
         if trace:
             ctx._trace = traceback.format_stack()[:-2]
@@ -398,14 +412,15 @@ class Function:
         return tuple(results)
 
 
-_NO_EDGE = (None, 0)
 # A recorded op keeps its node alive until backward, and Python's cyclic GC walks everything
 # alive. needs_input_grad, the input shapes, the output's (shape, dtype, differentiable) and the
 # versions of saved tensors repeat from op to op, so nodes share one tuple of each (in
 # op_overhead's forward the GC's walks had been ~60% of the time).
 # One table per kind: (True,) == (1,), so needs and shapes must not meet as keys.
 _NEEDS: dict = {}
+_NRS: dict = {}
 _SHAPES: dict = {}
+_ZEROS = tuple((0,) * n for n in range(64))  # the output numbers of n leaves or new inputs
 _META: dict = {}
 _VERSIONS: dict = {}
 
@@ -418,6 +433,13 @@ def _shared(table: dict, key: tuple) -> tuple:
             table.clear()
         shared = table[key] = key
     return shared
+
+
+def _output_nrs(args: tuple) -> tuple:
+    """The stored tuple of each input's output number (0 for a leaf or a non-Tensor)."""
+    nrs = tuple(a._output_nr if isinstance(a, Tensor) and a._requires_grad and a.grad_fn
+                is not None else 0 for a in args)
+    return _NRS.get(nrs) or _shared(_NRS, nrs)
 
 
 def _shared_shapes(shapes: tuple) -> tuple[tuple, tuple]:
