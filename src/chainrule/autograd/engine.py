@@ -13,7 +13,7 @@ import numpy as np
 
 from ..tensor import Tensor, _wrap
 from .function import AccumulateGrad
-from .grad_mode import SPECIAL, _state
+from .grad_mode import _state
 
 
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
@@ -37,6 +37,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
         _add_to_buffer(buffers, node, nr, grad)
     ready = [node for node in dict.fromkeys(node for node, _ in roots) if not deps.get(node)]
     previous, _state.enabled = _state.enabled, create_graph
+    watched = _state.trace is not None or _state.anomaly  # read once: thread-local reads cost
     try:
         while ready:
             node = ready.pop()
@@ -56,11 +57,11 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
             if type(node) is AccumulateGrad:
                 if accumulate:
                     _accumulate(node, grads[0], create_graph, delivered)
-                if _state.trace is not None:  # autograd.trace: off costs one attribute read
+                if watched and _state.trace is not None:
                     _state.trace._record_leaf(node, grads[0], accumulate)
                 continue
             if grads[0] is not None or any(g is not None for g in grads):
-                _run_node(node, grads, deps, buffers, ready, retain_graph)
+                _run_node(node, grads, deps, buffers, ready, retain_graph, watched)
             else:
                 _release_children(node, deps, ready)
     finally:
@@ -68,7 +69,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     return captured
 
 
-def _run_node(node, grads, deps, buffers, ready, retain_graph: bool) -> None:
+def _run_node(node, grads, deps, buffers, ready, retain_graph: bool, watched: bool) -> None:
     if len(grads) > 1 and node._materialize:  # zeros for outputs that got no gradient
         grads = [g if g is not None else _wrap(np.zeros(shape, dtype))
                  for g, (shape, dtype, _) in zip(grads, node._output_meta)]
@@ -79,9 +80,9 @@ def _run_node(node, grads, deps, buffers, ready, retain_graph: bool) -> None:
     if len(out) != len(children):
         raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                            f"(expected {len(children)}, got {len(out)})")
-    if _state.trace is not None:
-        _state.trace._record_node(node, grads, out)
-    if node._post_hooks or (_state.mode == SPECIAL and _state.anomaly):
+    if watched or node._post_hooks:  # autograd.trace, anomaly mode, hooks
+        if _state.trace is not None:
+            _state.trace._record_node(node, grads, out)
         _check_and_post_hook(node, out, grads)
     if not retain_graph:
         node._release()

@@ -19,7 +19,7 @@ import weakref
 
 import numpy as np
 
-from ..tensor import Tensor, _init, _new, _wrap
+from ..tensor import _VERSION_0, Tensor, _init, _new, _wrap
 from . import forward_ad as _forward_ad
 from .grad_mode import RECORD, SPECIAL, _state
 
@@ -31,17 +31,10 @@ _FREED = (
     "calling backward.")
 
 
-class _AllFalse(tuple):
-    """needs_input_grad when nothing is recorded: False at every index."""
-
-    def __getitem__(self, index):
-        return False
-
-
 class _NoGradCtx:
     """The ctx forward gets when nothing will be recorded: saving is a no-op."""
 
-    needs_input_grad = _AllFalse()
+    needs_input_grad = (False,) * 256  # a tuple (not a __getitem__ method): indexing is free
 
     def save_for_backward(self, *tensors) -> None:
         pass
@@ -395,7 +388,11 @@ class Function:
             ctx._output_meta = _META.get(meta) or _shared(_META, meta)
             t = _new(Tensor)
             _init(t, data, differentiable, ctx if differentiable else None, 0)
-            ctx._output_vcs = (t._shared_version(),) if ctx._to_save else (None,)
+            if ctx._to_save:  # t._shared_version(), inlined: t is new, so it has no counter
+                t._vc = vc = _VERSION_0[:]
+                ctx._output_vcs = (vc,)
+            else:
+                ctx._output_vcs = (None,)
             return t
         ctx._outputs = raw
         non_diff = ctx._non_diff

@@ -13,7 +13,7 @@ from ..autograd.function import Function, _NoGradCtx
 from ..autograd.grad_mode import RECORD, SPECIAL, _state
 from ..dtype import DType, as_numpy_dtype, result_type
 from ..errors import DTypeError, ShapeError
-from ..tensor import Tensor, _wrap
+from ..tensor import Tensor, _init, _new, _wrap
 
 TensorLike = Tensor | float | int | bool
 
@@ -83,7 +83,9 @@ def _binary(op: str, fn, x: TensorLike, y: TensorLike) -> Tensor:
         # without Function.apply's checks. These forwards only save (a no-op here) and never
         # set attributes on ctx, so one shared ctx serves them all.
         out = fn.forward(_UNRECORDED, x, y)
-        return _wrap(out if type(out) is np.ndarray else np.asarray(out))
+        t = _new(Tensor)  # _wrap, inlined
+        _init(t, out if type(out) is np.ndarray else np.asarray(out), False, None, 0)
+        return t
     except ValueError:
         broadcast_shapes(op, x.data.shape, y.data.shape)  # raises ShapeError if that was it
         raise
