@@ -260,13 +260,15 @@ class Tensor(TensorOps):
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        node = self.grad_fn if self.grad_fn is not None else _autograd.function.grad_accumulator(self)
+        node = self.grad_fn
+        if node is None:
+            node = _autograd.function.grad_accumulator(self)
         nr = self._output_nr if self.grad_fn is not None else 0
         return node._add_pre_hook(nr, hook)
 
     def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs=None) -> None:
-        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf. See :func:`autograd.backward`."""
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf; see autograd.backward."""
         _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def _shared_version(self) -> _array:

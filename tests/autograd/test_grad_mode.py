@@ -150,3 +150,43 @@ def test_backward_works_on_a_graph_recorded_before_no_grad(x):
         y.backward()
         assert not chainrule.is_grad_enabled()  # the engine restores the mode it found
     assert x.grad.tolist() == [2.0, 4.0]
+
+
+# -- every op reads one combined mode (grad_mode._GradState.mode); each way of setting it -----
+
+
+@pytest.mark.parametrize("op", [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b,
+                                lambda a, b: a / b, lambda a, b: (a * b).exp()])
+def test_ops_record_exactly_when_grad_mode_is_on(x, op):
+    y = chainrule.tensor([0.5, -2.0])
+    assert op(x, y).grad_fn is not None
+    with chainrule.no_grad():
+        out = op(x, y)
+        assert out.grad_fn is None and not out.requires_grad
+        with chainrule.enable_grad():
+            assert op(x, y).grad_fn is not None
+    assert op(y, y).grad_fn is None  # nothing requires grad: nothing to record
+
+
+def test_anomaly_mode_is_seen_by_a_backward_that_does_not_record():
+    # backward without create_graph runs with grad mode off; anomaly mode must still check it
+    x = chainrule.tensor([0.0, 1.0], requires_grad=True)
+    with chainrule.autograd.detect_anomaly():
+        y = (x.sqrt() * 0.0).sum()  # d sqrt(x)/dx at 0 is inf, times 0: nan
+        with pytest.raises(RuntimeError, match="returned nan values"):
+            y.backward()
+
+
+def test_grad_mode_is_restored_after_a_forward_ad_level_and_a_vmap(x):
+    import chainrule.autograd.forward_ad as fwAD
+    from chainrule.func import vmap
+
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(chainrule.tensor([1.0, 2.0]), chainrule.ones(2))
+        assert fwAD.unpack_dual(dual * dual).tangent is not None
+    assert vmap(lambda row: row * 2.0)(chainrule.ones(3, 2)).shape == (3, 2)
+    with chainrule.no_grad():
+        assert vmap(lambda row: row * x)(chainrule.ones(3, 2)).grad_fn is None
+    assert (x * x).grad_fn is not None
+    with chainrule.no_grad():
+        assert (x * x).grad_fn is None

@@ -152,3 +152,24 @@ def test_repr_shows_grad_fn_and_requires_grad():
     x = chainrule.tensor([1.0], requires_grad=True)
     assert "requires_grad=True" in repr(x)
     assert "grad_fn=<MulBackward0>" in repr(x * 2)
+
+
+def test_next_functions_names_which_output_of_a_multi_output_node_was_used():
+    class Halves(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data[:1] * 1.0, x.data[1:] * 1.0
+
+        @staticmethod
+        def backward(ctx, grad_first, grad_second):
+            return chainrule.cat([grad_first, grad_second])
+
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    first, second = Halves.apply(x)
+    z = second * 3.0 + first
+    (mul_node, mul_nr), (first_node, first_nr) = z.grad_fn.next_functions
+    assert (first_node, first_nr) == (first.grad_fn, 0)
+    assert mul_node.next_functions[0] == (second.grad_fn, 1)  # the second output: number 1
+    assert first.grad_fn is second.grad_fn
+    z.sum().backward()
+    assert x.grad.tolist() == [1.0, 3.0]  # each gradient reached its own output's slot

@@ -9,7 +9,6 @@ import functools
 import threading
 from collections.abc import Callable
 
-
 # _GradState.mode: what every op checks first, in one read (a thread-local read costs about
 # as much as a Python call, and ops used to make five).
 RECORD = 0  # grad mode on, no transform active: ops with inputs that require grad record

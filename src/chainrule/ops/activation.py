@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd.forward_ad import diagonal_jvp
 from ..autograd.function import Function
-from ..autograd.grad_mode import _state
+from ..autograd.grad_mode import NO_GRAD, _state
 from ..tensor import Tensor, _wrap
 from .comparison import keep_where, where
 from .elementwise import to_dtype
@@ -78,7 +78,7 @@ class Relu(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         g = grad.data
-        if _state.enabled or _state.dispatch is not None or g.dtype != out.data.dtype:
+        if _state.mode != NO_GRAD or g.dtype != out.data.dtype:
             # create_graph, vmap or forward AD: a Where node, differentiable in grad
             return keep_where(out.data > 0, grad)
         return _wrap(_keep_positive(g, out.data))
@@ -365,7 +365,7 @@ class SoftmaxCrossEntropy(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         targets = ctx.targets
-        if _state.enabled or _state.dispatch is not None:
+        if _state.mode != NO_GRAD:
             # create_graph, vmap or forward AD: the rule as ops, differentiable in x and grad
             return _ce_coefficients(x, targets) * _ce_row_scale(grad, targets), None
         probs, g = ctx.probs, grad.data

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd.forward_ad import add_terms, linear_jvp, multilinear_jvp
 from ..autograd.function import Function
-from ..autograd.grad_mode import _state
+from ..autograd.grad_mode import NO_GRAD, _state
 from ..errors import ShapeError
 from ..tensor import Tensor, _wrap
 from .comparison import keep_where
@@ -135,7 +135,7 @@ class Linear(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        if not (_state.enabled or _state.dispatch is not None):
+        if _state.mode == NO_GRAD:
             return _linear_grads(grad.data, x, w, need_x, need_w, need_b)
         rows = reshape(grad, (-1, grad.data.shape[-1]))  # (N, out)
         grad_x = None

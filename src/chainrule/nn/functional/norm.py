@@ -18,7 +18,7 @@ import numpy as np
 
 from ...autograd.forward_ad import add_terms
 from ...autograd.function import Function
-from ...autograd.grad_mode import _state, is_grad_enabled
+from ...autograd.grad_mode import NO_GRAD, _state, is_grad_enabled
 from ...errors import DTypeError, ShapeError
 from ...ops.reduction import norm
 from ...tensor import Tensor, _wrap
@@ -200,7 +200,7 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        if is_grad_enabled() or _state.fw is not None:  # create_graph, or forward over reverse
+        if _state.mode != NO_GRAD:  # create_graph, forward over reverse, vmap, anomaly mode
             xhat, inv_std = _xhat(x, ctx.stats, True)
             dims, shape = _dims(x)
             grads = _norm_grads(xhat, inv_std, _reshaped(weight, shape), grad, dims, dims,
@@ -383,7 +383,7 @@ class LayerNorm(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need = ctx.needs_input_grad
-        if is_grad_enabled() or _state.fw is not None:  # create_graph, or forward over reverse
+        if _state.mode != NO_GRAD:  # create_graph, forward over reverse, vmap, anomaly mode
             dims, lead = _trailing(x, ctx.k)
             xhat, _, var = _standardize(x, dims, ctx.eps)
             grads = _norm_grads(xhat, (var + ctx.eps).rsqrt(), weight, grad, dims, lead, True,

@@ -16,7 +16,7 @@ import numpy as np
 
 from ...autograd.forward_ad import double_vjp_jvp
 from ...autograd.function import Function
-from ...autograd.grad_mode import is_grad_enabled
+from ...autograd.grad_mode import NO_GRAD, _state
 from ...errors import DTypeError, ShapeError
 from ...ops.activation import relu, sigmoid
 from ...ops.conv import _scratch
@@ -306,7 +306,7 @@ class LSTMRecurrence(Function):
     @staticmethod
     def backward(ctx, grad_out, grad_h_n, grad_c_n):
         input, h_0, c_0, w_ih, w_hh, bias, _ = ctx.saved_tensors
-        if is_grad_enabled():
+        if _state.mode != NO_GRAD:  # create_graph, a transform (vmap, forward AD), anomaly mode
             grads = _lstm_recurrence_backward(input, h_0, c_0, w_ih, w_hh, bias, ctx.reverse,
                                               grad_out, grad_h_n, grad_c_n)
             return (*grads, None)
@@ -471,7 +471,7 @@ class GRURecurrence(Function):
     @staticmethod
     def backward(ctx, grad_out, grad_h_n):
         x_proj, h_0, w_hh, b_hh, _ = ctx.saved_tensors
-        if is_grad_enabled():
+        if _state.mode != NO_GRAD:  # create_graph, a transform (vmap, forward AD), anomaly mode
             grads = _gru_recurrence_backward(x_proj, h_0, w_hh, b_hh, ctx.reverse, grad_out,
                                              grad_h_n)
             return (*grads, None)
