@@ -155,7 +155,7 @@ def _alias(tensor: Tensor) -> Tensor:
 
 def _suspend() -> tuple:
     """Turn the level off (ops then see primals only); returns what to restore."""
-    fw, dispatch = _state.fw, _state.dispatch
+    fw, dispatch = _state.fw, _state._dispatch
     _state.fw = None
     if dispatch is apply_dual:  # vmap's handler stays: it passes plain ops on unchanged
         _state.dispatch = None
@@ -165,7 +165,7 @@ def _suspend() -> tuple:
 # -- the machinery Function.apply calls while a level is active -------------------------------
 def apply_dual(cls, args: tuple):
     """Run ``cls`` on ``args``; if an input carries a tangent, give the outputs theirs."""
-    fw, dispatch = _state.fw, _state.dispatch
+    fw, dispatch = _state.fw, _state._dispatch
     tangents = [fw.get(a) if isinstance(a, Tensor) else None for a in args]
     _state.fw = None  # the forward and the rule run on primals only (_suspend, inlined)
     if dispatch is apply_dual:

@@ -314,8 +314,9 @@ class Function:
     def _apply_special(cls, args):
         """A transform's handler (vmap, forward AD), or anomaly mode: then as usual, but the
         node keeps the stack that ran forward. None: compute without recording."""
-        if _state.dispatch is not None:
-            return _state.dispatch(cls, args)
+        dispatch = _state._dispatch
+        if dispatch is not None:
+            return dispatch(cls, args)
         if _state.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:

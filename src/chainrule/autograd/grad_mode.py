@@ -28,19 +28,27 @@ class _GradState(threading.local):
     trace = None  # the active autograd.trace recorder, if any
     fw = None  # the active forward-AD level (forward_ad._Level), if any
 
-    def _set(self, name: str, value) -> None:
-        setattr(self, name, value)
-        if self._dispatch is not None or self._anomaly:
-            self.mode = SPECIAL
-        else:
-            self.mode = RECORD if self._enabled else NO_GRAD
+    def _mode(self, enabled: bool, anomaly: bool, dispatch) -> int:
+        if dispatch is not None or anomaly:
+            return SPECIAL
+        return RECORD if enabled else NO_GRAD
 
-    enabled = property(lambda self: self._enabled,
-                       lambda self, value: self._set("_enabled", value))
-    anomaly = property(lambda self: self._anomaly,
-                       lambda self, value: self._set("_anomaly", value))
-    dispatch = property(lambda self: self._dispatch,
-                        lambda self, value: self._set("_dispatch", value))
+    def _set_enabled(self, value: bool) -> None:
+        self._enabled = value
+        self.mode = self._mode(value, self._anomaly, self._dispatch)
+
+    def _set_anomaly(self, value: bool) -> None:
+        self._anomaly = value
+        self.mode = self._mode(self._enabled, value, self._dispatch)
+
+    def _set_dispatch(self, value) -> None:  # per op under vmap and forward AD
+        self._dispatch = value
+        self.mode = self._mode(self._enabled, self._anomaly, value)
+
+    # Hot readers read the underscored attributes; a property read is a Python call.
+    enabled = property(lambda self: self._enabled, _set_enabled)
+    anomaly = property(lambda self: self._anomaly, _set_anomaly)
+    dispatch = property(lambda self: self._dispatch, _set_dispatch)
 
 
 _state = _GradState()
