@@ -266,3 +266,26 @@ def test_once_differentiable_backward_is_a_constant_under_create_graph():
     (g,) = autograd.grad(Twice.apply(x).sum(), x, create_graph=True)
     assert g.item() == 6.0
     assert not g.requires_grad
+
+
+def test_a_parameter_updated_every_step_does_not_grow_the_shared_version_table():
+    # Each step saves the weight at a new version; keeping every version tuple alive would
+    # grow memory over a long training run (benchmarks/train_memory.py).
+    from chainrule.autograd import function
+
+    w = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    x = chainrule.tensor([3.0, 4.0], requires_grad=True)
+    (w * x).sum().backward()
+    before = len(function._VERSIONS)
+    for _ in range(50):
+        with chainrule.no_grad():
+            w.add_(1.0)
+        y = (w * x).sum()
+        y.backward()
+    assert len(function._VERSIONS) == before
+    assert x.grad.tolist() == [51 * 1.0 + 50 * 51 / 2, 51 * 2.0 + 50 * 51 / 2]  # sum of w's
+    y = w * x  # the saved version is still checked
+    with chainrule.no_grad():
+        w.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()

@@ -74,13 +74,21 @@ class FunctionCtx:
         """
         self._to_save = tensors
         versions = []
+        modified = False  # a tensor changed in place before (a parameter after each step)
         for t in tensors:
             if isinstance(t, Tensor):
                 vc = t._vc
-                versions.append(vc[0] if vc else 0)
+                if vc and vc[0]:
+                    modified = True
+                    versions.append(vc[0])
+                else:
+                    versions.append(0)
             else:
                 versions.append(None)
-        self._saved_versions = _shared(_VERSIONS, tuple(versions))
+        versions = tuple(versions)
+        # Only unmodified versions are shared: a parameter's count grows every step, and
+        # storing each new tuple would grow the table for the whole run.
+        self._saved_versions = versions if modified else _shared(_VERSIONS, versions)
 
     @property
     def saved_tensors(self) -> tuple:
