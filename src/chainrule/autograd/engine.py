@@ -13,7 +13,7 @@ import numpy as np
 
 from ..tensor import Tensor, _wrap
 from .function import AccumulateGrad
-from .grad_mode import _state
+from .grad_mode import NO_GRAD, _state
 
 
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
@@ -38,6 +38,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     ready = [node for node in dict.fromkeys(node for node, _ in roots) if not deps.get(node)]
     previous, _state.enabled = _state.enabled, create_graph
     watched = _state.trace is not None or _state.anomaly  # read once: thread-local reads cost
+    plain = _state.mode == NO_GRAD  # no graph of the backward, no transform: sum in NumPy
     try:
         while ready:
             node = ready.pop()
@@ -61,7 +62,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
                     _state.trace._record_leaf(node, grads[0], accumulate)
                 continue
             if grads[0] is not None or any(g is not None for g in grads):
-                _run_node(node, grads, deps, buffers, ready, retain_graph, watched)
+                _run_node(node, grads, deps, buffers, ready, retain_graph, watched, plain)
             else:
                 _release_children(node, deps, ready)
     finally:
@@ -69,7 +70,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool,
     return captured
 
 
-def _run_node(node, grads, deps, buffers, ready, retain_graph: bool, watched: bool) -> None:
+def _run_node(node, grads, deps, buffers, ready, retain_graph: bool, watched: bool,
+              plain: bool) -> None:
     if len(grads) > 1 and node._materialize:  # zeros for outputs that got no gradient
         grads = [g if g is not None else _wrap(np.zeros(shape, dtype))
                  for g, (shape, dtype, _) in zip(grads, node._output_meta)]
@@ -97,7 +99,12 @@ def _run_node(node, grads, deps, buffers, ready, retain_graph: bool, watched: bo
             slot = buffers.get(child)
             if slot is None:
                 slot = buffers[child] = [None] * len(child._output_meta)
-            slot[nr] = grad if slot[nr] is None else slot[nr] + grad
+            if slot[nr] is None:
+                slot[nr] = grad
+            elif plain:  # a tensor used many times (a weight) sums one gradient per use
+                slot[nr] = _wrap(slot[nr].data + grad.data)
+            else:
+                slot[nr] = slot[nr] + grad
         count = deps[child] - 1
         deps[child] = count
         if count == 0:
