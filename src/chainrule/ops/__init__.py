@@ -1,20 +1,22 @@
 """Differentiable operations, one family per file.
 
-Primitives (a Function subclass each: forward, backward and jvp side by side), 58 in all:
+Primitives (a Function subclass each: forward, backward and jvp side by side), 59 here:
 - elementwise: Cast, Add, Sub, Mul, Div, FloorDiv, TruncDiv, Remainder, Pow, PowScalar, Neg
 - unary: Exp, Log, Log1p, Expm1, Sqrt, Abs, Sign, Sin, Cos, Tan, Tanh, Erf, Clamp, Floor, Ceil,
   Round
-- activation: Sigmoid, Relu, Softmax, LogSoftmax
+- activation: Sigmoid, Relu, Softmax, LogSoftmax, SoftmaxCrossEntropy (fused, class targets)
 - comparison: Where, Maximum, Minimum
 - reduction: Sum, Prod, Amax (and Amin), Selection, Cumsum
 - shape: Reshape, Permute, Expand, Flip, Cat, Split, Clone
 - indexing: Index, IndexPut
-- linalg: MatMul, Einsum, Diagonal, DiagEmbed
+- linalg: MatMul, Linear (fused x @ w.T + b), Einsum, Diagonal, DiagEmbed
 - conv: Convolution, ConvTranspose, ConvWeight, TakeFlat, PutFlat (imported as
   ``chainrule.ops.conv``; the public forms are in ``chainrule.nn.functional``)
-Elsewhere: random draws (``chainrule.random``), BinaryCrossEntropy (``nn.functional.loss``) and
-the fused LSTM/GRU recurrences (``nn.functional.rnn``). Everything else is composed from these
-and needs no rule of its own.
+Elsewhere, fused where PyTorch fuses too: BinaryCrossEntropy (``nn.functional.loss``),
+BatchNorm and LayerNorm (``nn.functional.norm``), max-pooling's TakeWindow and PutWindow
+(``nn.functional.pooling``), the LSTM/GRU recurrences (``nn.functional.rnn``); and random
+draws (``chainrule.random``). Everything else is composed from these and needs no rule of
+its own.
 """
 
 from . import activation, comparison, elementwise, indexing, inplace, linalg, reduction, shape
