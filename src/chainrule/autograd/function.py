@@ -308,7 +308,10 @@ class Function:
             if not cls._numpy_forward:
                 return cls._apply_user_unrecorded(args)
         elif mode == SPECIAL:
-            out = cls._apply_special(args)
+            dispatch = _state._dispatch
+            if dispatch is not None:  # vmap or forward AD
+                return dispatch(cls, args)
+            out = cls._apply_anomaly(args)
             if out is not None:
                 return out
         out = cls.forward(_NoGradCtx(), *args)
@@ -319,12 +322,9 @@ class Function:
         return t
 
     @classmethod
-    def _apply_special(cls, args):
-        """A transform's handler (vmap, forward AD), or anomaly mode: then as usual, but the
-        node keeps the stack that ran forward. None: compute without recording."""
-        dispatch = _state._dispatch
-        if dispatch is not None:
-            return dispatch(cls, args)
+    def _apply_anomaly(cls, args):
+        """Anomaly mode: as usual, but the node keeps the stack that ran forward. None: compute
+        without recording."""
         if _state.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:

@@ -28,22 +28,27 @@ class _GradState(threading.local):
     trace = None  # the active autograd.trace recorder, if any
     fw = None  # the active forward-AD level (forward_ad._Level), if any
 
-    def _mode(self, enabled: bool, anomaly: bool, dispatch) -> int:
-        if dispatch is not None or anomaly:
-            return SPECIAL
-        return RECORD if enabled else NO_GRAD
-
+    # Each setter recomputes mode inline (no helper call: vmap sets dispatch twice per op).
     def _set_enabled(self, value: bool) -> None:
         self._enabled = value
-        self.mode = self._mode(value, self._anomaly, self._dispatch)
+        if self._dispatch is not None or self._anomaly:
+            self.mode = SPECIAL
+        else:
+            self.mode = RECORD if value else NO_GRAD
 
     def _set_anomaly(self, value: bool) -> None:
         self._anomaly = value
-        self.mode = self._mode(self._enabled, value, self._dispatch)
+        if self._dispatch is not None or value:
+            self.mode = SPECIAL
+        else:
+            self.mode = RECORD if self._enabled else NO_GRAD
 
-    def _set_dispatch(self, value) -> None:  # per op under vmap and forward AD
+    def _set_dispatch(self, value) -> None:
         self._dispatch = value
-        self.mode = self._mode(self._enabled, self._anomaly, value)
+        if value is not None or self._anomaly:
+            self.mode = SPECIAL
+        else:
+            self.mode = RECORD if self._enabled else NO_GRAD
 
     # Hot readers read the underscored attributes; a property read is a Python call.
     enabled = property(lambda self: self._enabled, _set_enabled)
