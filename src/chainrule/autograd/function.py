@@ -10,6 +10,9 @@ Conventions for chainrule's own ops (user Functions may instead compute with Ten
 2. ``backward(ctx, *grads)`` computes with chainrule ops, so it is differentiable itself; the
    engine runs it under ``no_grad`` unless ``create_graph=True``.
 3. ``backward`` may return gradients in the broadcast shape; the engine sums them back.
+4. A rule may compute in NumPy (and return ``_wrap``-ped arrays) only when
+   ``_state.mode == NO_GRAD``: nothing records the backward (no create_graph), no vmap or
+   forward AD runs, no anomaly mode. Otherwise it computes with chainrule ops as in 2.
 """
 
 from __future__ import annotations
@@ -301,37 +304,25 @@ class Function:
     def apply(cls, *args):
         """Run forward on ``args`` and, if any input requires grad, record the graph node."""
         mode = _state.mode  # RECORD, NO_GRAD or SPECIAL (see grad_mode._GradState)
-        if mode == RECORD:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    return cls._apply_recorded(args)
-            if not cls._numpy_forward:
-                return cls._apply_user_unrecorded(args)
-        elif mode == SPECIAL:
+        if mode == SPECIAL:
             dispatch = _state._dispatch
             if dispatch is not None:  # vmap or forward AD
                 return dispatch(cls, args)
-            out = cls._apply_anomaly(args)
-            if out is not None:
-                return out
+            recording = _state.enabled  # anomaly mode: nodes keep where their forward ran
+        else:
+            recording = mode == RECORD
+        if recording:
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    return cls._apply_recorded(args, trace=mode == SPECIAL)
+            if not cls._numpy_forward:
+                return cls._apply_user_unrecorded(args)
         out = cls.forward(_NoGradCtx(), *args)
         if type(out) is tuple:
             return tuple(_wrap(_as_array(o)) for o in out)
         t = _new(Tensor)  # _wrap, inlined: this is every op of a backward pass
         _init(t, out if type(out) is np.ndarray else _as_array(out), False, None, 0)
         return t
-
-    @classmethod
-    def _apply_anomaly(cls, args):
-        """Anomaly mode: as usual, but the node keeps the stack that ran forward. None: compute
-        without recording."""
-        if _state.enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    return cls._apply_recorded(args, trace=True)
-            if not cls._numpy_forward:
-                return cls._apply_user_unrecorded(args)
-        return None
 
     @classmethod
     def _apply_user_unrecorded(cls, args):
