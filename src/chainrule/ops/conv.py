@@ -22,7 +22,8 @@ PyTorch. Chunk buffers and outputs come from a small pool (``_scratch``): fresh 
 few MiB are page-faulted in on every call.
 
 ``TakeFlat`` and ``PutFlat`` (gather and scatter-add over the flattened H*W plane of each
-(n, c)) are each other's backward: max pooling picks its maxima with ``TakeFlat``.
+(n, c)) are each other's backward: adaptive max pooling picks its maxima with ``TakeFlat``
+(windowed max pooling has its own pair, in ``nn.functional.pooling``).
 
 Padding is given per side, ((top, bottom), (left, right)), so that 'same' padding and
 ceil-mode pooling, which pad more on one side, need no extra copy.
@@ -446,7 +447,7 @@ def conv_transpose(input: Tensor, weight: Tensor, stride: Pair, padding: Padding
     return ConvTranspose.apply(input, weight, stride, padding, dilation, groups, size)
 
 
-# -- gather and scatter-add over each (n, c) plane, for max pooling ---------------------------
+# -- gather and scatter-add over each (n, c) plane, for adaptive max pooling ------------------
 
 
 def _flat_index(index: np.ndarray) -> np.ndarray:
@@ -457,7 +458,7 @@ def _flat_index(index: np.ndarray) -> np.ndarray:
 class TakeFlat(Function):
     """out[n, c, ...] = x[n, c].flat[index[n, c, ...]] (index: int64, positions in H*W).
 
-    ``values``: the result, when the caller found it along with the index (max pooling).
+    ``values``: the result, when the caller found it along with the index.
     """
 
     @staticmethod
@@ -514,66 +515,3 @@ def take_flat(input: Tensor, index: np.ndarray, unique: bool,
               values: np.ndarray | None = None) -> Tensor:
     """``input[n, c].flat[index[n, c]]`` for every (n, c); see :class:`TakeFlat`."""
     return TakeFlat.apply(input, index, unique, values)
-
-
-def window_max(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, dilation: Pair,
-               out_size: Pair) -> tuple[np.ndarray, np.ndarray]:
-    """Each window's maximum of ``x`` (N, C, H, W), and its flat position in the H*W plane.
-
-    A few passes per kernel offset over output-sized strided views (no window copies).
-    Padding is -inf; ties keep the first maximum and NaN wins (the last NaN), as in PyTorch.
-    """
-    n, c, h, w = x.shape
-    xp = _padded(x, padding, -np.inf)
-    oh, ow = out_size
-    count = kernel[0] * kernel[1]
-    views = [xp[:, :, r:r + stride[0] * (oh - 1) + 1:stride[0],
-                q:q + stride[1] * (ow - 1) + 1:stride[1]]
-             for r, q in ((k // kernel[1] * dilation[0], k % kernel[1] * dilation[1])
-                          for k in range(count))]
-    best, arg = (_first_max_2x2 if kernel == (2, 2) else _first_max)(views)
-    if np.isnan(best).any():  # np.maximum propagates NaN, so best has one iff a window does
-        best, arg = _nan_window_max(views)
-    offsets = np.array([k // kernel[1] * dilation[0] * w + k % kernel[1] * dilation[1]
-                        for k in range(count)], dtype=np.int64)
-    starts = ((np.arange(oh) * stride[0] - padding[0][0])[:, None] * w
-              + np.arange(ow) * stride[1] - padding[1][0])
-    return best, offsets.take(arg) + starts
-
-
-def _first_max(views: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Maxima first, then the first offset that attains each (twice as fast as a running
-    argmax)."""
-    best = views[0].copy()
-    for view in views[1:]:
-        np.maximum(best, view, out=best)
-    arg = np.full(best.shape, len(views) - 1, dtype=np.int16)
-    for k in range(len(views) - 2, -1, -1):
-        np.copyto(arg, k, where=views[k] == best)
-    return best, arg
-
-
-def _first_max_2x2(views: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The maxima of 2x2 windows (views: offsets 0, 1 on the top row, 2, 3 below) and the
-    first offset of each, as a tournament: the bottom row wins only if its maximum is strictly
-    larger, and within the row the right column only if strictly larger, so a tie keeps the
-    first. Boolean passes only: ``np.copyto(..., where=)`` is three times slower."""
-    top, bottom = np.maximum(views[0], views[1]), np.maximum(views[2], views[3])
-    lower = top < bottom
-    right, right_below = views[1] > views[0], views[3] > views[2]
-    np.bitwise_xor(right_below, right, out=right_below)  # right = lower ? right_below : right
-    right_below &= lower
-    right ^= right_below
-    arg = lower.view(np.uint8) << np.uint8(1)
-    arg += right
-    return np.maximum(top, bottom, out=top), arg
-
-
-def _nan_window_max(views: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Running maximum where a NaN replaces anything (PyTorch's rule), and its offsets."""
-    best, arg = views[0].copy(), np.zeros(views[0].shape, dtype=np.int16)
-    for k, view in enumerate(views[1:], 1):
-        better = (view > best) | np.isnan(view)
-        np.copyto(best, view, where=better)
-        np.copyto(arg, k, where=better)
-    return best, arg
