@@ -5,6 +5,7 @@ import pytest
 
 import chainrule
 from chainrule.autograd import gradcheck, gradgradcheck
+from chainrule.ops import buffers as B
 from chainrule.ops import conv as C
 from tests.nn.functional.test_conv import conv2d_ref
 
@@ -195,32 +196,6 @@ def test_modifying_the_input_in_place_is_caught_before_backward(rng):
         out.sum().backward()
 
 
-def test_scratch_reuses_a_buffer_only_once_it_is_free():
-    shape = (C._POOL_MIN_BYTES // 4 + 1,)
-    a = C._scratch(shape, np.float32)
-    b = C._scratch(shape, np.float32)
-    assert a is not b  # a is still referenced
-    ident = id(a)
-    del a
-    assert id(C._scratch(shape, np.float32)) == ident
-    view = C._scratch(shape, np.float32)[1:]
-    assert C._scratch(shape, np.float32) is not view.base  # a view keeps its buffer in use
-    ident = id(view.base)
-    del view
-    assert id(C._scratch(shape, np.float32)) == ident
-    small = C._scratch((3,), np.float32)
-    assert small is not C._scratch((3,), np.float32)
-
-
-def test_scratch_pool_forgets_the_least_recently_used_shapes(monkeypatch):
-    monkeypatch.setattr(C, "_POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(C, "_POOL", C.OrderedDict())
-    for n in range(1, C._POOL_SHAPES + 3):
-        C._scratch((n,), np.float32)
-    assert len(C._POOL) == C._POOL_SHAPES
-    assert ((1,), np.dtype(np.float32)) not in C._POOL
-
-
 # -- TakeFlat / PutFlat -------------------------------------------------------------------------
 
 
@@ -258,7 +233,7 @@ def test_outputs_are_contiguous_so_view_works(rng, columns):
 
 def test_nothing_returned_aliases_a_reused_scratch_buffer(rng, monkeypatch, columns):
     """With every array pooled, results of two calls must stay intact and correct."""
-    monkeypatch.setattr(C, "_POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(B, "_POOL_MIN_BYTES", 0)
     for xs, ws, stride, padding, dilation, groups in CASES[:3]:
         x, w = rng.standard_normal(xs), rng.standard_normal(ws)
         first = C.convolution(chainrule.tensor(x), chainrule.tensor(w), None, stride, padding,

@@ -18,8 +18,8 @@ kh * kw * C/groups): each row copies runs of contiguous channels, and every prod
 long rows axis where OpenBLAS is fastest. With few channels per group the columns are pixels
 last instead (``_pixel_column_chunks``: runs along the width, products NCHW already).
 Outputs are written in (N, C, H, W) memory order, so that ``.view()`` works on them as in
-PyTorch. Chunk buffers and outputs come from a small pool (``_scratch``): fresh arrays of a
-few MiB are page-faulted in on every call.
+PyTorch. Chunk buffers and outputs come from a small pool (``ops.buffers.scratch``): fresh
+arrays of a few MiB are page-faulted in on every call.
 
 ``TakeFlat`` and ``PutFlat`` (gather and scatter-add over the flattened H*W plane of each
 (n, c)) are each other's backward: adaptive max pooling picks its maxima with ``TakeFlat``
@@ -32,9 +32,6 @@ ceil-mode pooling, which pad more on one side, need no extra copy.
 from __future__ import annotations
 
 import math
-import sys
-import threading
-from collections import OrderedDict
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -42,6 +39,7 @@ from numpy.lib.stride_tricks import as_strided
 from ..autograd.forward_ad import add_terms, linear_jvp, multilinear_jvp
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .buffers import scratch
 
 Pair = tuple[int, int]
 Padding = tuple[Pair, Pair]
@@ -61,48 +59,6 @@ def _padded(x: np.ndarray, padding: Padding, value: float = 0.0) -> np.ndarray:
     out = np.full((n, c, h + top + bottom, w + left + right), value, dtype=x.dtype)
     out[:, :, top:top + h, left:left + w] = x
     return out
-
-
-_POOL: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()  # (shape, dtype) -> buffers
-_POOL_LOCK = threading.Lock()
-_POOL_MIN_BYTES = 1 << 20  # the outputs of cnn_step's convolutions are 1.5-3 MiB
-_POOL_SHAPES = 8  # the least recently used shape is dropped beyond this
-_POOL_PER_SHAPE = 4
-
-
-def _ref_counts(pool: list[np.ndarray]) -> list[int]:
-    return [sys.getrefcount(buf) for buf in pool]
-
-
-# A buffer's count when only its pool list holds it, measured rather than assumed: what the
-# interpreter itself adds differs between Python versions.
-_FREE = _ref_counts([np.empty(0)])[0]
-
-
-def _scratch(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """An uninitialised array, reused from a per-shape pool once nothing else refers to it.
-
-    Convolution outputs and column chunks are rewritten on every call, and a fresh array
-    above glibc's mmap threshold (32 MiB at most) is page-faulted in each time (cnn_step's
-    convolutions: ~1400 faults a step before their outputs were pooled). Small arrays are
-    allocated as usual.
-    """
-    dtype = np.dtype(dtype)
-    if int(np.prod(shape)) * dtype.itemsize < _POOL_MIN_BYTES:
-        return np.empty(shape, dtype)
-    key = (tuple(shape), dtype)
-    with _POOL_LOCK:
-        pool = _POOL.setdefault(key, [])
-        _POOL.move_to_end(key)
-        for buf, count in zip(pool, _ref_counts(pool), strict=True):
-            if count <= _FREE:  # no array, view or graph node refers to it
-                return buf
-        buf = np.empty(shape, dtype)
-        if len(pool) < _POOL_PER_SHAPE:
-            pool.append(buf)
-        if len(_POOL) > _POOL_SHAPES:
-            _POOL.popitem(last=False)
-        return buf
 
 
 _CHUNK_BYTES = 1 << 20  # columns per chunk: within a core's L2 cache
@@ -136,7 +92,7 @@ def _column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, 
     kh, kw = kernel
     cg = c // groups
     step, rows = _chunk_plan(n, oh, ow * kh * kw * c * x.itemsize)
-    xp = _scratch((step, h + top + bottom, w + left + right, c), x.dtype)
+    xp = scratch((step, h + top + bottom, w + left + right, c), x.dtype)
     if top or bottom or left or right:
         xp.fill(0)  # the border; each chunk overwrites the inside
     sn, sh, sw, sc = xp.strides
@@ -144,7 +100,7 @@ def _column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Padding, 
     windows = as_strided(xp, (groups, step, oh, ow, kh, kw, cg),
                          (cg * sc, sn, sh * stride[0], sw * stride[1], sh * dilation[0],
                           sw * dilation[1], sc), writeable=False)
-    buf = _scratch((groups * step * rows * ow * kh * kw * cg,), x.dtype)
+    buf = scratch((groups * step * rows * ow * kh * kw * cg,), x.dtype)
     for start in range(0, n, step):
         m = min(step, n - start)
         xp[:m, top:top + h, left:left + w] = x[start:start + m].transpose(0, 2, 3, 1)
@@ -182,13 +138,13 @@ def _pixel_column_chunks(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad
     padded = bool(top or bottom or left or right)
     src = x  # unpadded, the windows are read from x itself
     if padded:
-        src = _scratch((step, c, h + top + bottom, w + left + right), x.dtype)
+        src = scratch((step, c, h + top + bottom, w + left + right), x.dtype)
         src.fill(0)
     sn, sc, sh, sw = src.strides
     windows = as_strided(src, (len(src), c, kh, kw, oh, ow),
                          (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0],
                           sw * stride[1]), writeable=False)
-    buf = _scratch((step * c * kh * kw * rows * ow,), x.dtype)
+    buf = scratch((step * c * kh * kw * rows * ow,), x.dtype)
     for start in range(0, n, step):
         m = min(step, n - start)
         if padded:
@@ -247,7 +203,7 @@ def _conv(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Padding, dilation
     oh = conv_out_size(h, kh, stride[0], padding[0], dilation[0])
     ow = conv_out_size(wd, kw, stride[1], padding[1], dilation[1])
     og = o // groups
-    out = _scratch((n, o, oh, ow), x.dtype)
+    out = scratch((n, o, oh, ow), x.dtype)
     if w.shape[1] <= _FEW_CHANNELS:
         rows = w.reshape(groups, og, -1)  # (G, O/G, Cg*kh*kw) against (m, G, ., oh*ow)
         for images, rs, cols in _pixel_column_chunks(x, (kh, kw), stride, padding, dilation,
@@ -289,7 +245,7 @@ def _conv_transpose(g: np.ndarray, w: np.ndarray, stride: Pair, padding: Padding
     # Otherwise columns of g, added back into x a chunk of whole images at a time (a chunk's
     # columns stay in cache for the adds: 3x3 stride 2, 128 -> 64 on 32x16x16: 24.6 -> 20.8 ms).
     weight = np.ascontiguousarray(_weight_rows(w, groups).transpose(0, 2, 1))  # (G, O/G, K)
-    out = _scratch((n, cg * groups, *size), g.dtype)
+    out = scratch((n, cg * groups, *size), g.dtype)
     step, _ = _chunk_plan(n, oh, ow * weight.shape[2] * groups * g.itemsize)
     for start in range(0, n, step):
         m = min(step, n - start)

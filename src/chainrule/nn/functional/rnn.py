@@ -19,7 +19,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import NO_GRAD, _state
 from ...errors import DTypeError, ShapeError
 from ...ops.activation import relu, sigmoid
-from ...ops.conv import _scratch
+from ...ops.buffers import scratch
 from ...ops.linalg import linear, matmul
 from ...ops.shape import cat, split, stack, unbind
 from ...ops.unary import tanh
@@ -257,7 +257,7 @@ class LSTMRecurrence(Function):
     with one product per step, writing each step's h and c into one array per sequence (the
     output is a view of it); the plain backward runs back through time in NumPy, into
     preallocated buffers, and forms the gradient of w_hh as one product over all steps. The
-    sequence-sized arrays are reused from a pool (``ops.conv._scratch``): fresh, they cost
+    sequence-sized arrays are reused from a pool (``ops.buffers.scratch``): fresh, they cost
     lstm_step ~4,500 page faults a step (26 -> 16 ms with the pool, torch 12.9, loaded machine).
     Under ``create_graph`` the same rule runs in chainrule ops
     (:func:`_lstm_recurrence_backward`), so it can be differentiated again.
@@ -275,16 +275,16 @@ class LSTMRecurrence(Function):
         w_t = np.multiply(w_hh.data.T, scale[0], order="C")  # C order: a faster GEMM than .T
         # The sequence's arrays come from the scratch pool: fresh ones are page-faulted in as
         # they are first written, which made this loop ~1.5x slower in lstm_step (4.7 -> 7.1 ms).
-        xp = _scratch((steps, batch, 4 * size), x.dtype)  # the input projections, one product
+        xp = scratch((steps, batch, 4 * size), x.dtype)  # the input projections, one product
         np.matmul(x.reshape(-1, x.shape[-1]), (w_ih.data * scale[0, :, None]).T,
                   out=xp.reshape(-1, 4 * size))
         if bias is not None:
             xp += bias.data * scale[0]
-        act = _scratch(xp.shape, xp.dtype)  # per step: σ(i), σ(f), tanh(g), σ(o)
+        act = scratch(xp.shape, xp.dtype)  # per step: σ(i), σ(f), tanh(g), σ(o)
         # h and c of every step, with the initial state one slot before the first step (slot 0,
         # or the last in reverse): a step reads its predecessor's slot, so nothing is copied.
         # One array for h, c and tanh(c), so that it is large enough for the pool.
-        hs, cs, tanh_c = _scratch((3, steps + 1, batch, size), xp.dtype)
+        hs, cs, tanh_c = scratch((3, steps + 1, batch, size), xp.dtype)
         tanh_c, i_g = tanh_c[:steps], np.empty((batch, size), xp.dtype)
         hs[-1 if reverse else 0], cs[-1 if reverse else 0] = h_0.data, c_0.data
         for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
@@ -315,7 +315,7 @@ class LSTMRecurrence(Function):
         # Step t's h_{t-1}, c_{t-1} and h_t, as views of the forward's states.
         h_prev, c_prev, h = (hs[1:], cs[1:], hs[:-1]) if ctx.reverse else (hs[:-1], cs[:-1],
                                                                             hs[1:])
-        grad_gates, slope = _scratch(act.shape, act.dtype), np.empty_like(act[0])
+        grad_gates, slope = scratch(act.shape, act.dtype), np.empty_like(act[0])
         is_g = (_gate_scales(slope.shape, slope.dtype)[0] == 1).astype(slope.dtype)
         dh, dc = grad_h_n.data, grad_c_n.data
         # d h_t, then d h_{t-1} from the product, and two for d c taking turns: a step reads
@@ -441,7 +441,7 @@ class GRURecurrence(Function):
     def forward(ctx, x_proj, h_0, w_hh, b_hh, reverse):
         xp, w_t = x_proj.data, np.ascontiguousarray(w_hh.data.T)
         steps, batch, size = xp.shape[0], xp.shape[1], xp.shape[2] // 3
-        act, h_proj = _scratch((2, *xp.shape), xp.dtype)  # act: r, z, n per step
+        act, h_proj = scratch((2, *xp.shape), xp.dtype)  # act: r, z, n per step
         # Every step's h, with h_0 in the slot before the first step, as in LSTMRecurrence.
         hs = np.empty((steps + 1, batch, size), xp.dtype)
         hs[-1 if reverse else 0] = h_0.data
@@ -478,7 +478,7 @@ class GRURecurrence(Function):
         act, h_proj, h_prev = ctx.arrays
         size, w, g_out = h_prev.shape[-1], w_hh.data, grad_out.data
         # d x_proj is d h_proj but for n, whose pre-activation gets d n_pre (r scales d h_proj's)
-        grad_h_proj, grad_x = _scratch((2, *act.shape), act.dtype)
+        grad_h_proj, grad_x = scratch((2, *act.shape), act.dtype)
         grad_n_pre = grad_x[..., 2 * size:]
         dh = grad_h_n.data
         for t in (range(act.shape[0]) if ctx.reverse else range(act.shape[0] - 1, -1, -1)):
