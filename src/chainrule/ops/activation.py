@@ -339,7 +339,9 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, targets):
-        z = x.data.reshape(-1, x.data.shape[-1])
+        # C order: backward writes the target classes through out.reshape(-1), which of a
+        # transposed (F-order) array would be a copy, and the write would be lost
+        z = np.ascontiguousarray(x.data.reshape(-1, x.data.shape[-1]))
         shifted = z - _row_max(z)
         probs = np.exp(shifted)
         sums = probs.sum(axis=1, keepdims=True)

@@ -475,6 +475,21 @@ def test_fused_cross_entropy_numpy_rule_equals_the_differentiable_one(reduction,
     np.testing.assert_allclose(plain.data, graphed.data, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_fused_cross_entropy_of_transposed_logits_matches_contiguous_ones(reduction, rng):
+    # F-order logits (a transposed view): backward writes the target classes in place, which
+    # must reach the gradient (it once went to a flattened copy and was lost)
+    raw = rng.standard_normal((3, 5))
+    t = chainrule.tensor(np.array([0, 2, 1, 1, 2]))
+    strided = chainrule.tensor(raw, requires_grad=True)
+    dense = chainrule.tensor(np.ascontiguousarray(raw.T), requires_grad=True)
+    assert not strided.T.data.flags.c_contiguous
+    F.cross_entropy(strided.T, t, reduction=reduction).sum().backward()
+    F.cross_entropy(dense, t, reduction=reduction).sum().backward()
+    np.testing.assert_allclose(strided.grad.data.T, dense.grad.data, rtol=1e-12, atol=1e-15)
+    assert gradcheck(lambda z: F.cross_entropy(z.T, t, reduction=reduction), (strided,))
+
+
 def test_fused_cross_entropy_backward_twice_with_retain_graph_is_unchanged(rng):
     x = chainrule.tensor(rng.standard_normal((4, 5)), requires_grad=True)
     loss = F.cross_entropy(x, chainrule.tensor([1, 0, 4, 4]))
