@@ -118,3 +118,30 @@ def test_matches_torch(rng, name):
     np.testing.assert_allclose(out, t_out, rtol=1e-5, atol=1e-5)
     for g, tg in zip(grads, t_grads, strict=True):
         np.testing.assert_allclose(g, tg, rtol=1e-5, atol=1e-5)
+
+
+def test_linear_2d_output_is_column_major_and_reshapes_like_torch(rng):
+    # the documented layout difference: the values and reshape/flatten are PyTorch's; only a
+    # .view that needs a copy of the column-major output raises
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((5, 3)), rng.standard_normal(5)
+    out = F.linear(_t(x), _t(w), _t(b))
+    expected = x @ w.T + b
+    np.testing.assert_allclose(out.reshape(-1).data, expected.reshape(-1), rtol=1e-12)
+    np.testing.assert_allclose(out.flatten().data, expected.reshape(-1), rtol=1e-12)
+    np.testing.assert_allclose(out.contiguous().view(-1).data, expected.reshape(-1), rtol=1e-12)
+    assert out.view(4, 5, 1).shape == (4, 5, 1)  # splitting a dim needs no copy
+    with pytest.raises(ShapeError, match=r"view: shape \(20,\)"):
+        out.view(-1)
+
+
+def test_mlp_float32_gradients_match_torch(rng):
+    # two layers through the NumPy backward (no create_graph), column-major activations between
+    torch = pytest.importorskip("torch")
+    arrays = [rng.standard_normal(s).astype(np.float32) for s in [(8, 6), (5, 6), (5,), (3, 5)]]
+    ours = [_t(a) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    F.linear(F.relu(F.linear(*ours[:3])), ours[3]).square().sum().backward()
+    tf = torch.nn.functional
+    tf.linear(tf.relu(tf.linear(*theirs[:3])), theirs[3]).square().sum().backward()
+    for a, t in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(a.grad.data, t.grad.numpy(), rtol=1e-5, atol=1e-5)
