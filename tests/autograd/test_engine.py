@@ -128,6 +128,35 @@ def test_backward_runs_rules_under_no_grad_unless_create_graph():
     assert chainrule.is_grad_enabled()
 
 
+def test_backward_numpy_runs_only_when_the_backward_records_nothing():
+    # the engine takes a rule's NumPy form for a plain backward; create_graph (or vmap,
+    # forward AD, anomaly mode) needs the differentiable rule
+    seen = []
+
+    class Twice(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            seen.append("ops")
+            return grad * 2
+
+        @staticmethod
+        def backward_numpy(ctx, grad):
+            seen.append("numpy")
+            return chainrule.tensor(grad.data * 2)
+
+    x = _leaf([1.0, 3.0])
+    Twice.apply(x).sum().backward()
+    autograd.grad(Twice.apply(x).sum(), [x], create_graph=True)
+    with autograd.detect_anomaly():
+        Twice.apply(x).sum().backward()
+    assert seen == ["numpy", "ops", "ops"]
+    np.testing.assert_array_equal(x.grad.data, [4.0, 4.0])
+
+
 def test_plain_backward_records_nothing():
     x = _leaf([1.0, 2.0])
     (x * x * x).sum().backward()

@@ -196,3 +196,27 @@ def test_forward_over_reverse_matches_reverse_over_reverse(op, rng):
         for f, h in zip(forward, hessian_t, strict=True):
             f = np.zeros_like(h.data) if f is None else f.data
             np.testing.assert_allclose(f, h.data, rtol=1e-7, atol=1e-9, err_msg=op.name)
+
+
+@pytest.mark.parametrize("op", [op for op in OPS if op.supports_grad and op.supports_gradgrad],
+                         ids=str)
+def test_plain_backward_equals_the_differentiable_rule(op, rng):
+    # a plain backward takes each rule's NumPy form (backward_numpy) where it has one;
+    # create_graph takes the rule written in ops: the two must agree
+    for sample in op.samples(rng, np.float64):
+        if not sample.differentiable():
+            continue
+        args = _tensors(sample)
+        out = _first(op.fn(*args, **sample.kwargs))
+        if out.data.dtype.kind != "f" or out.data.size == 0:
+            continue
+        inputs = [args[i] for i in sample.differentiable()]
+        seed = chainrule.tensor(rng.standard_normal(out.data.shape))
+        plain = autograd.grad(out, inputs, seed, retain_graph=True, allow_unused=True)
+        graphed = autograd.grad(out, inputs, seed, create_graph=True, allow_unused=True)
+        for p, g in zip(plain, graphed, strict=True):
+            assert (p is None) == (g is None), op.name
+            if p is not None:
+                assert p.grad_fn is None
+                np.testing.assert_allclose(p.data, g.data, rtol=1e-12, atol=1e-14,
+                                           err_msg=op.name)

@@ -75,7 +75,9 @@ def _run_node(node, grads, deps, buffers, ready, retain_graph: bool, watched: bo
     if len(grads) > 1 and node._materialize:  # zeros for outputs that got no gradient
         grads = [g if g is not None else _wrap(np.zeros(shape, dtype))
                  for g, (shape, dtype, _) in zip(grads, node._output_meta)]
-    out = node._fn.backward(node, *grads)
+    fn = node._fn
+    numpy_rule = fn.backward_numpy if plain else None  # nothing records: the NumPy form
+    out = numpy_rule(node, *grads) if numpy_rule is not None else fn.backward(node, *grads)
     if type(out) is not tuple:
         out = (out,)
     children = node._next

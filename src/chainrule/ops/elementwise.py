@@ -152,6 +152,10 @@ class Sub(Function):
     def backward(ctx, grad):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        return grad, (_wrap(np.negative(grad.data)) if ctx.needs_input_grad[1] else None)
+
     jvp = linear_jvp
 
 
@@ -179,6 +183,14 @@ class Mul(Function):
         grad_y = grad * x if ctx.needs_input_grad[1] else None  # d(xy)/dy = x
         return grad_x, grad_y
 
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        x, y = ctx.saved_tensors
+        g = grad.data
+        grad_x = _wrap(g * y.data) if ctx.needs_input_grad[0] else None
+        grad_y = _wrap(g * x.data) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_y
+
     jvp = multilinear_jvp
 
 
@@ -200,6 +212,14 @@ class Div(Function):
         x, y = ctx.saved_tensors
         grad_x = grad / y if ctx.needs_input_grad[0] else None  # d(x/y)/dx = 1/y
         grad_y = -grad * x / (y * y) if ctx.needs_input_grad[1] else None  # d/dy = -x/y²
+        return grad_x, grad_y
+
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        x, y = ctx.saved_tensors
+        g, yd = grad.data, y.data
+        grad_x = _wrap(g / yd) if ctx.needs_input_grad[0] else None
+        grad_y = _wrap(np.negative(g) * x.data / (yd * yd)) if ctx.needs_input_grad[1] else None
         return grad_x, grad_y
 
     @staticmethod
@@ -376,6 +396,10 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, grad):
         return -grad
+
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        return _wrap(np.negative(grad.data))
 
     jvp = linear_jvp
 
