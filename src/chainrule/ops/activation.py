@@ -15,7 +15,6 @@ import numpy as np
 
 from ..autograd.forward_ad import diagonal_jvp
 from ..autograd.function import Function
-from ..autograd.grad_mode import NO_GRAD, _state
 from ..tensor import Tensor, _wrap
 from .comparison import keep_where, where
 from .elementwise import to_dtype
@@ -51,6 +50,11 @@ class Sigmoid(Function):
         (out,) = ctx.saved_tensors
         return grad * out * (1 - out)  # d sigmoid = sigmoid (1 - sigmoid)
 
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return _wrap(grad.data * out.data * (1 - out.data))
+
     jvp = diagonal_jvp
 
 
@@ -77,11 +81,14 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        g = grad.data
-        if _state.mode != NO_GRAD or g.dtype != out.data.dtype:
-            # create_graph, vmap or forward AD: a Where node, differentiable in grad
+        return keep_where(out.data > 0, grad)  # a Where node, differentiable in grad
+
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        (out,) = ctx.saved_tensors
+        if grad.data.dtype != out.data.dtype:  # the bit trick needs one dtype
             return keep_where(out.data > 0, grad)
-        return _wrap(_keep_positive(g, out.data))
+        return _wrap(_keep_positive(grad.data, out.data))
 
     jvp = diagonal_jvp
 
@@ -365,11 +372,13 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        (x,) = ctx.saved_tensors  # the rule as ops, differentiable in x and grad
+        return _ce_coefficients(x, ctx.targets) * _ce_row_scale(grad, ctx.targets), None
+
+    @staticmethod
+    def backward_numpy(ctx, grad):
         (x,) = ctx.saved_tensors
         targets = ctx.targets
-        if _state.mode != NO_GRAD:
-            # create_graph, vmap or forward AD: the rule as ops, differentiable in x and grad
-            return _ce_coefficients(x, targets) * _ce_row_scale(grad, targets), None
         probs, g = ctx.probs, grad.data
         if targets.reduction == "none":
             r = g.reshape(-1, 1)

@@ -14,7 +14,6 @@ import numpy as np
 
 from ..autograd.forward_ad import add_terms, linear_jvp, multilinear_jvp
 from ..autograd.function import Function
-from ..autograd.grad_mode import NO_GRAD, _state
 from ..errors import ShapeError
 from ..tensor import Tensor, _wrap
 from .comparison import keep_where
@@ -142,8 +141,6 @@ class Linear(Function):
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        if _state.mode == NO_GRAD:
-            return _linear_grads(grad.data, x, w, need_x, need_w, need_b)
         rows = reshape(grad, (-1, grad.data.shape[-1]))  # (N, out)
         grad_x = None
         if need_x:
@@ -151,6 +148,11 @@ class Linear(Function):
         grad_w = MatMul.apply(rows.mT, reshape(x, (-1, x.data.shape[-1]))) if need_w else None
         grad_b = rows.sum(dim=0) if need_b else None  # d out/d b = 1 for every row
         return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        x, w = ctx.saved_tensors
+        return _linear_grads(grad.data, x, w, *ctx.needs_input_grad)
 
     @staticmethod
     def jvp(ctx, tangent_x, tangent_w, tangent_b):

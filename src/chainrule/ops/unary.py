@@ -18,7 +18,7 @@ from ..autograd.forward_ad import add_terms, diagonal_jvp, zero_jvp
 from ..autograd.function import Function
 from ..dtype import result_type
 from ..errors import DTypeError
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from .comparison import keep_where
 from .elementwise import broadcast_shapes, div, pow, to_dtype
 
@@ -71,6 +71,11 @@ class Exp(Function):
         (out,) = ctx.saved_tensors
         return grad * out  # d e^x = e^x
 
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return _wrap(grad.data * out.data)
+
     jvp = diagonal_jvp
 
 
@@ -97,6 +102,11 @@ class Log(Function):
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         return grad / x  # d ln x = 1/x
+
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return _wrap(grad.data / x.data)
 
     jvp = diagonal_jvp
 
@@ -353,6 +363,11 @@ class Tanh(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         return grad * (1 - out * out)  # d tanh = 1 - tanh²
+
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return _wrap(grad.data * (1 - out.data * out.data))
 
     jvp = diagonal_jvp
 
