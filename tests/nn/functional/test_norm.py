@@ -206,6 +206,29 @@ def test_batch_norm_backward_matches_the_composed_rule(rng, training):
             np.testing.assert_allclose(g.data, r.grad.data, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("name", ["batch_norm_training", "batch_norm_eval", "layer_norm"])
+def test_norm_numpy_rule_equals_the_differentiable_one(name, rng):
+    """A plain backward runs the primitive's backward_numpy, create_graph its backward in
+    chainrule ops: one rule, the same gradients."""
+    from chainrule.nn.functional.norm import BatchNorm, LayerNorm
+
+    assert (LayerNorm if name == "layer_norm" else BatchNorm).backward_numpy is not None
+    xs = [_t(rng.standard_normal((5, 4, 6)) * 3 - 2), _t(rng.standard_normal(4)),
+          _t(rng.standard_normal(4))]
+    if name == "layer_norm":
+        xs[1:] = [_t(rng.standard_normal((4, 6))), _t(rng.standard_normal((4, 6)))]
+        out = F.layer_norm(xs[0], (4, 6), *xs[1:])
+    else:
+        rm, rv = _t(rng.standard_normal(4), False), _t(rng.uniform(0.5, 2, 4), False)
+        out = F.batch_norm(xs[0], rm, rv, *xs[1:], training=name == "batch_norm_training")
+    seed = _t(rng.standard_normal(out.shape), False)
+    plain = chainrule.autograd.grad(out, xs, seed, retain_graph=True)
+    graphed = chainrule.autograd.grad(out, xs, seed, create_graph=True)
+    for p, g in zip(plain, graphed, strict=True):
+        assert p.grad_fn is None
+        np.testing.assert_allclose(p.data, g.data, rtol=1e-10, atol=1e-12)
+
+
 def test_batch_norm_reverse_over_forward_matches_reverse_over_reverse(rng):
     from chainrule.func import jacfwd, jacrev
 

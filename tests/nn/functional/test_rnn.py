@@ -198,6 +198,27 @@ def test_recurrence_fast_and_differentiable_backward_agree(name, reverse, rng):
         np.testing.assert_allclose(fast, composed, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["lstm", "gru"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_recurrence_numpy_rule_equals_the_differentiable_one(name, reverse, rng):
+    """On one graph in float64: a plain backward runs the recurrence's backward_numpy,
+    create_graph its backward in chainrule ops, and the two give the same gradients."""
+    from chainrule.nn.functional.rnn import GRURecurrence, LSTMRecurrence
+
+    assert (LSTMRecurrence if name == "lstm" else GRURecurrence).backward_numpy is not None
+    g = 24 if name == "lstm" else 18
+    tensors = [chainrule.tensor(rng.standard_normal(s), requires_grad=True) for s in
+               ((4, 3, 5), (3, 6), (3, 6), (g, 5), (g, 6), (g,), (g,))]
+    outputs = _run_recurrence(name, reverse)(*tensors)
+    loss = sum(((o * o).sum() * (k + 1) for k, o in enumerate(outputs)), chainrule.zeros(()))
+    wrt = tensors if name == "lstm" else tensors[:2] + tensors[3:]  # the GRU has no c
+    plain = chainrule.autograd.grad(loss, wrt, retain_graph=True)
+    graphed = chainrule.autograd.grad(loss, wrt, create_graph=True)
+    for p, d in zip(plain, graphed, strict=True):
+        assert p.grad_fn is None
+        np.testing.assert_allclose(p.data, d.data, rtol=1e-10, atol=1e-12)
+
+
 def test_sequence_runs_steps_in_order_and_reversed(rng):
     """Step by step with the cell gives the sequence's outputs; reverse runs from the end."""
     arrays = _arrays(rng, 4, batch=2, inp=3, hidden=2)

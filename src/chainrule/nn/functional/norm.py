@@ -18,7 +18,7 @@ import numpy as np
 
 from ...autograd.forward_ad import add_terms
 from ...autograd.function import Function
-from ...autograd.grad_mode import NO_GRAD, _state, is_grad_enabled
+from ...autograd.grad_mode import is_grad_enabled
 from ...errors import DTypeError, ShapeError
 from ...ops.reduction import norm
 from ...tensor import Tensor, _wrap
@@ -167,8 +167,9 @@ class BatchNorm(Function):
         grad_x = weight inv_std grad                                         (eval)
         grad_weight = sum(grad xhat),  grad_bias = sum(grad),
 
-    in NumPy from x and the saved statistics; under ``create_graph`` or forward AD the same
-    rule runs in chainrule ops, with xhat recomputed from x, so it is differentiable again.
+    in chainrule ops in ``backward``, with xhat recomputed from x, so it is differentiable
+    again (``create_graph``, forward AD); ``backward_numpy`` is the same rule in NumPy from x and
+    the saved statistics, for a backward that records nothing.
     """
 
     @staticmethod
@@ -200,14 +201,17 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
-        if _state.mode != NO_GRAD:  # create_graph, forward over reverse, vmap, anomaly mode
-            xhat, inv_std = _xhat(x, ctx.stats, True)
-            dims, shape = _dims(x)
-            grads = _norm_grads(xhat, inv_std, _reshaped(weight, shape), grad, dims, dims,
-                                ctx.stats[2], ctx.needs_input_grad)
-        else:
-            grads = _batch_norm_grads_numpy(x.data, weight, grad.data, ctx.stats,
-                                            ctx.needs_input_grad)
+        xhat, inv_std = _xhat(x, ctx.stats, True)
+        dims, shape = _dims(x)
+        grads = _norm_grads(xhat, inv_std, _reshaped(weight, shape), grad, dims, dims,
+                            ctx.stats[2], ctx.needs_input_grad)
+        return (*grads, None, None, None, None, None)
+
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        x, weight = ctx.saved_tensors
+        grads = _batch_norm_grads_numpy(x.data, weight, grad.data, ctx.stats,
+                                        ctx.needs_input_grad)
         return (*grads, None, None, None, None, None)
 
     @staticmethod
@@ -360,8 +364,9 @@ class LayerNorm(Function):
     A primitive for speed, as in PyTorch: composed, a LayerNorm over 128 features of (32, 64)
     samples (float32) took ~3.6 ms forward + backward against torch's ~0.4 ms (two of them are
     ~13% of attention_step). Forward saves xhat; the backward is :func:`_norm_grads`'s closed
-    form (means over each row), in NumPy, or in chainrule ops with xhat recomputed from x under
-    ``create_graph`` or forward AD.
+    form (means over each row): ``backward`` in chainrule ops with xhat recomputed from x, so it
+    is differentiable again, ``backward_numpy`` in NumPy from the saved xhat when the backward
+    records nothing.
     """
 
     @staticmethod
@@ -382,13 +387,16 @@ class LayerNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
+        dims, lead = _trailing(x, ctx.k)
+        xhat, _, var = _standardize(x, dims, ctx.eps)
+        grads = _norm_grads(xhat, (var + ctx.eps).rsqrt(), weight, grad, dims, lead, True,
+                            ctx.needs_input_grad)
+        return (*grads, None, None)
+
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        x, weight = ctx.saved_tensors
         need = ctx.needs_input_grad
-        if _state.mode != NO_GRAD:  # create_graph, forward over reverse, vmap, anomaly mode
-            dims, lead = _trailing(x, ctx.k)
-            xhat, _, var = _standardize(x, dims, ctx.eps)
-            grads = _norm_grads(xhat, (var + ctx.eps).rsqrt(), weight, grad, dims, lead, True,
-                                need)
-            return (*grads, None, None)
         g2, xhat, w = _rows(grad.data, ctx.k), ctx.xhat, weight
         grad_w = _wrap(np.einsum("md,md->d", g2, xhat).reshape(w.shape)) if need[1] else None
         grad_b = _wrap(g2.sum(0).reshape(x.shape[x.ndim - ctx.k:])) if need[2] else None

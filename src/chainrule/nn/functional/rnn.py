@@ -16,7 +16,6 @@ import numpy as np
 
 from ...autograd.forward_ad import double_vjp_jvp
 from ...autograd.function import Function
-from ...autograd.grad_mode import NO_GRAD, _state
 from ...errors import DTypeError, ShapeError
 from ...ops.activation import relu, sigmoid
 from ...ops.buffers import scratch
@@ -255,11 +254,11 @@ class LSTMRecurrence(Function):
     hidden 128, batch 32, 50 steps, forward + backward, one BLAS thread, CPU time) took 31 ms
     against torch's 8.8 ms; as one node it takes 14 ms (1.6x torch). Forward is a NumPy loop
     with one product per step, writing each step's h and c into one array per sequence (the
-    output is a view of it); the plain backward runs back through time in NumPy, into
-    preallocated buffers, and forms the gradient of w_hh as one product over all steps. The
-    sequence-sized arrays are reused from a pool (``ops.buffers.scratch``): fresh, they cost
-    lstm_step ~4,500 page faults a step (26 -> 16 ms with the pool, torch 12.9, loaded machine).
-    Under ``create_graph`` the same rule runs in chainrule ops
+    output is a view of it); ``backward_numpy`` (a backward that records nothing) runs back
+    through time in NumPy, into preallocated buffers, and forms the gradient of w_hh as one
+    product over all steps. The sequence-sized arrays are reused from a pool
+    (``ops.buffers.scratch``): fresh, they cost lstm_step ~4,500 page faults a step (26 -> 16 ms
+    with the pool, torch 12.9, loaded machine). ``backward`` is the same rule in chainrule ops
     (:func:`_lstm_recurrence_backward`), so it can be differentiated again.
     """
 
@@ -306,10 +305,13 @@ class LSTMRecurrence(Function):
     @staticmethod
     def backward(ctx, grad_out, grad_h_n, grad_c_n):
         input, h_0, c_0, w_ih, w_hh, bias, _ = ctx.saved_tensors
-        if _state.mode != NO_GRAD:  # create_graph, a transform (vmap, forward AD), anomaly mode
-            grads = _lstm_recurrence_backward(input, h_0, c_0, w_ih, w_hh, bias, ctx.reverse,
-                                              grad_out, grad_h_n, grad_c_n)
-            return (*grads, None)
+        grads = _lstm_recurrence_backward(input, h_0, c_0, w_ih, w_hh, bias, ctx.reverse,
+                                          grad_out, grad_h_n, grad_c_n)
+        return (*grads, None)
+
+    @staticmethod
+    def backward_numpy(ctx, grad_out, grad_h_n, grad_c_n):
+        input, h_0, c_0, w_ih, w_hh, bias, _ = ctx.saved_tensors
         act, hs, cs, tanh_c = ctx.arrays
         steps, w, g_out = act.shape[0], w_hh.data, grad_out.data
         # Step t's h_{t-1}, c_{t-1} and h_t, as views of the forward's states.
@@ -430,9 +432,9 @@ class GRURecurrence(Function):
 
     A primitive for speed, as :class:`LSTMRecurrence`: composed, a GRU layer (input 64, hidden
     128, batch 32, 50 steps, forward + backward, one BLAS thread, CPU time) took 34 ms against
-    torch's 15.5 ms, nearly all of it per-node overhead; as one node it takes 18.5 ms. The plain
-    backward is NumPy; under ``create_graph`` the rule runs in chainrule ops
-    (:func:`_gru_recurrence_backward`), so it can be differentiated again.
+    torch's 15.5 ms, nearly all of it per-node overhead; as one node it takes 18.5 ms.
+    ``backward_numpy`` (a backward that records nothing) is NumPy; ``backward`` is the rule in
+    chainrule ops (:func:`_gru_recurrence_backward`), so it can be differentiated again.
     """
 
     jvp = double_vjp_jvp  # the tangent from the differentiable backward, no second rule
@@ -471,10 +473,13 @@ class GRURecurrence(Function):
     @staticmethod
     def backward(ctx, grad_out, grad_h_n):
         x_proj, h_0, w_hh, b_hh, _ = ctx.saved_tensors
-        if _state.mode != NO_GRAD:  # create_graph, a transform (vmap, forward AD), anomaly mode
-            grads = _gru_recurrence_backward(x_proj, h_0, w_hh, b_hh, ctx.reverse, grad_out,
-                                             grad_h_n)
-            return (*grads, None)
+        grads = _gru_recurrence_backward(x_proj, h_0, w_hh, b_hh, ctx.reverse, grad_out,
+                                         grad_h_n)
+        return (*grads, None)
+
+    @staticmethod
+    def backward_numpy(ctx, grad_out, grad_h_n):
+        x_proj, h_0, w_hh, b_hh, _ = ctx.saved_tensors
         act, h_proj, h_prev = ctx.arrays
         size, w, g_out = h_prev.shape[-1], w_hh.data, grad_out.data
         # d x_proj is d h_proj but for n, whose pre-activation gets d n_pre (r scales d h_proj's)
