@@ -365,6 +365,14 @@ class PowScalar(Function):
             return grad * 2 * x, None
         return grad * c * x ** (c - 1), None  # d x^c = c x^(c-1)
 
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        (x,) = ctx.saved_tensors
+        c, g = ctx.exponent, grad.data
+        if c == 2:
+            return _wrap(g * 2 * x.data), None
+        return _wrap(g * c * np.power(x.data, c - 1)), None
+
     jvp = diagonal_jvp
 
 

@@ -112,6 +112,11 @@ class Sum(Function):
     def backward(ctx, grad):
         return _kept(grad, ctx).expand(ctx.shape), None, None  # d sum = 1 for every element
 
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        kept = grad.data if ctx.keepdim else grad.data.reshape(kept_shape(ctx.shape, ctx.dims))
+        return _wrap(np.broadcast_to(kept, ctx.shape)), None, None
+
     jvp = linear_jvp
 
 

@@ -101,6 +101,10 @@ class Reshape(Function):
     def backward(ctx, grad):
         return grad.reshape(ctx.shape), None
 
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        return _wrap(grad.data.reshape(ctx.shape)), None
+
     jvp = linear_jvp
 
 
@@ -256,6 +260,11 @@ class Permute(Function):
     def backward(ctx, grad):
         inverse = sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__)
         return permute(grad, inverse), None
+
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        inverse = sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__)
+        return _wrap(grad.data.transpose(inverse)), None
 
     jvp = linear_jvp
 
