@@ -65,13 +65,8 @@ class MatMul(Function):
         ctx.save_for_backward(
             x if ctx.needs_input_grad[1] else None, y if ctx.needs_input_grad[0] else None
         )
-        a, b = x.data, y.data
-        ctx.ndims = a.ndim, b.ndim
-        if a.ndim > 2 and b.ndim == 2:
-            # (..., n, k) @ (k, m) is one GEMM on (... * n, k): faster than a loop over the batch.
-            lead = a.shape[:-1]
-            return np.matmul(a.reshape(math.prod(lead), a.shape[-1]), b).reshape(*lead, b.shape[1])
-        return np.matmul(a, b)
+        ctx.ndims = x.data.ndim, y.data.ndim
+        return _product(x.data, y.data)
 
     @staticmethod
     def backward(ctx, grad):
@@ -104,7 +99,49 @@ class MatMul(Function):
                 grad_y = reshape(grad_y, grad_y.data.shape[:-1])
         return grad_x, grad_y
 
+    @staticmethod
+    def backward_numpy(ctx, grad):
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        nx, ny = ctx.ndims
+        g = grad.data
+        x = None if x is None else x.data
+        y = None if y is None else y.data
+        if nx == 1 and ny == 1:
+            return (_wrap(g * y) if need_x else None), (_wrap(g * x) if need_y else None)
+        if nx == 1:  # as backward: x a row, y a column
+            x = x if x is None else x.reshape(1, x.shape[0])
+            g = g.reshape(g.shape[:-1] + (1, g.shape[-1]))
+        elif ny == 1:
+            y = y if y is None else y.reshape(y.shape[0], 1)
+            g = g.reshape(g.shape + (1,))
+        grad_x = grad_y = None
+        if need_x:
+            grad_x = _product(g, y.swapaxes(-1, -2))
+            if nx == 1:
+                grad_x = grad_x.reshape(grad_x.shape[:-2] + grad_x.shape[-1:])
+            grad_x = _wrap(grad_x)
+        if need_y:
+            if nx > 2 and ny <= 2:
+                k, m = x.shape[-1], g.shape[-1]
+                grad_y = _product(x.reshape(-1, k).swapaxes(-1, -2), g.reshape(-1, m))
+            else:
+                grad_y = _product(x.swapaxes(-1, -2), g)
+            if ny == 1:
+                grad_y = grad_y.reshape(grad_y.shape[:-1])
+            grad_y = _wrap(grad_y)
+        return grad_x, grad_y
+
     jvp = multilinear_jvp
+
+
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b; (..., n, k) @ (k, m) as one GEMM on (... * n, k), faster than a loop over the
+    batch."""
+    if a.ndim > 2 and b.ndim == 2:
+        lead = a.shape[:-1]
+        return np.matmul(a.reshape(math.prod(lead), a.shape[-1]), b).reshape(*lead, b.shape[1])
+    return np.matmul(a, b)
 
 
 class Linear(Function):
