@@ -74,8 +74,9 @@ def kept_shape(shape: tuple[int, ...], dims: tuple[int, ...]) -> tuple[int, ...]
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
-def _kept(grad: Tensor, ctx) -> Tensor:
-    """The gradient of a reduction's output in the keepdim shape, ready to broadcast back."""
+def _kept(grad: Tensor | np.ndarray, ctx) -> Tensor | np.ndarray:
+    """The gradient of a reduction's output (a Tensor, or its array in a NumPy rule) in the
+    keepdim shape, ready to broadcast back."""
     return grad if ctx.keepdim else grad.reshape(kept_shape(ctx.shape, ctx.dims))
 
 
@@ -114,8 +115,7 @@ class Sum(Function):
 
     @staticmethod
     def backward_numpy(ctx, grad):
-        kept = grad.data if ctx.keepdim else grad.data.reshape(kept_shape(ctx.shape, ctx.dims))
-        return _wrap(np.broadcast_to(kept, ctx.shape)), None, None
+        return _wrap(np.broadcast_to(_kept(grad.data, ctx), ctx.shape)), None, None
 
     jvp = linear_jvp
 

@@ -258,15 +258,18 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        inverse = sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__)
-        return permute(grad, inverse), None
+        return permute(grad, _inverse(ctx.dims)), None
 
     @staticmethod
     def backward_numpy(ctx, grad):
-        inverse = sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__)
-        return _wrap(grad.data.transpose(inverse)), None
+        return _wrap(grad.data.transpose(_inverse(ctx.dims))), None
 
     jvp = linear_jvp
+
+
+def _inverse(dims: tuple[int, ...]) -> list[int]:
+    """The permutation that undoes ``dims``."""
+    return sorted(range(len(dims)), key=dims.__getitem__)
 
 
 def permute(input: Tensor, *dims) -> Tensor:
